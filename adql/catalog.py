@@ -1,0 +1,74 @@
+"""What the translator needs to know about published tables.
+
+The server builds these objects from TAP_SCHEMA (plus the positional index
+facts it keeps internally); tests build them by hand.  The translator only
+reads them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ColumnInfo:
+    """One column as TAP_SCHEMA.columns describes it.
+
+    ``name`` is the name as stored in the database: lower case for names that
+    were regular identifiers, exact case for delimited ones.  ``datatype`` is a
+    VOTable datatype (boolean, short, int, long, float, double, char,
+    unicodeChar, ...), ``arraysize``/``xtype`` as in TAP_SCHEMA 1.1
+    (e.g. xtype "timestamp", "point", "circle", "polygon", "moc").
+    """
+
+    name: str
+    datatype: str
+    arraysize: str | None = None
+    xtype: str | None = None
+    unit: str | None = None
+    ucd: str | None = None
+    utype: str | None = None
+    description: str | None = None
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    """A published table.
+
+    ``position`` names the (ra, dec) columns, in degrees ICRS, whose nested
+    depth-29 HEALPix index is stored in ``hpx_column``; both are None for
+    tables without an indexed position.
+    """
+
+    schema: str | None
+    name: str
+    columns: tuple[ColumnInfo, ...]
+    position: tuple[str, str] | None = None
+    hpx_column: str | None = None
+    description: str | None = None
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.schema}.{self.name}" if self.schema else self.name
+
+
+class Catalog(Protocol):
+    """The set of tables a query may read."""
+
+    def tables(self) -> Sequence[TableInfo]: ...
+
+
+@dataclass(frozen=True)
+class SimpleCatalog:
+    """A catalog from a fixed list of tables."""
+
+    table_list: tuple[TableInfo, ...] = field(default_factory=tuple)
+
+    @classmethod
+    def of(cls, tables: Iterable[TableInfo]) -> SimpleCatalog:
+        return cls(tuple(tables))
+
+    def tables(self) -> Sequence[TableInfo]:
+        return self.table_list
