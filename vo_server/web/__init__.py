@@ -1,0 +1,1 @@
+"""Human-facing pages: the landing page and /health."""
