@@ -9,6 +9,7 @@ enforced by the translator.
 from __future__ import annotations
 
 import re
+import sys
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -18,7 +19,10 @@ from adql.dialect import ALLOWED_TOKEN_TYPES, AdqlTokenizer, make_parser
 from adql.errors import AdqlError
 
 MAX_QUERY_LENGTH = 200_000
-MAX_NESTING = 120
+MAX_NESTING = 100
+# sqlglot's recursive descent uses ~25 Python frames per nesting level; CPython
+# >= 3.11 does not use the C stack for them, so a higher limit is safe.
+_RECURSION_LIMIT = 12_000
 MAX_TOKENS = 50_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -184,10 +188,16 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         before, previous = previous, token
 
 
+def ensure_recursion_limit() -> None:
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
+
+
 def parse(adql: str | bytes) -> exp.Expr:
     """Parse one ADQL query into a sqlglot tree (syntax only, no catalog)."""
     text = decode_query(adql)
     tokens = tokenize(text)
+    ensure_recursion_limit()
     parser = make_parser()
     try:
         trees = parser.parse(tokens, text)
