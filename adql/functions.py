@@ -66,7 +66,7 @@ _SPECS: list[FunctionSpec] = [
     FunctionSpec("POINT", 2, 3, "geometry", "POINT([cs,] ra, dec)", "a position", "point"),
     FunctionSpec("CIRCLE", 2, 4, "geometry", "CIRCLE([cs,] ra, dec, r)", "a cone", "circle"),
     FunctionSpec("BOX", 3, 5, "geometry", "BOX([cs,] ra, dec, width, height)", "a great-circle box", "polygon"),
-    FunctionSpec("POLYGON", 3, None, "geometry", "POLYGON([cs,] ra1, dec1, ...)", "a polygon", "polygon"),
+    FunctionSpec("POLYGON", 1, None, "geometry", "POLYGON([cs,] ra1, dec1, ...)", "a polygon", "polygon"),
     FunctionSpec("REGION", 1, 1, "geometry", "REGION('STC-S')", "a region from STC-S text", "region"),
     FunctionSpec("CENTROID", 1, 1, "geometry", "CENTROID(g)", "centre of a region", "point"),
     FunctionSpec("CONTAINS", 2, 2, "geometry", "CONTAINS(a, b)", "1 if a lies within b", "int"),
