@@ -115,7 +115,8 @@ EXPRESSIONS = [
     ("ivo_healpix_index(0, 45, -60)", 8),
     ("COORD2(ivo_healpix_center(0, 0))", math.degrees(math.asin(2 / 3))),
     ("COORD1(ivo_epoch_prop_pos(10, 20, 0, 0, 0, 0, 2000, 2016))", 10),
-    ("COORD2(ivo_epoch_prop_pos(10, 20, 0, 0, 1000, 0, 2000, 2100))", 20 + 100 / 3600),
+    # straight-line space motion: the angle grows as atan(v t / d)
+    ("COORD2(ivo_epoch_prop_pos(10, 20, 0, 0, 1000, 0, 2000, 2100))", 20 + math.degrees(math.atan(math.radians(100 / 3600)))),
 ]
 
 
