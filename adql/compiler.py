@@ -49,6 +49,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         self.in_aggregate = False
         self._select_aliases: list[dict[str, Value]] = []
         self._columns_seen: list[str] | None = None
+        self._item_columns: list[tuple[exp.Expr, str, list[str]]] = []
         self.root: exp.Expr | None = None
         self.max_rows: int | None = None
         self.limit: int | None = None
@@ -254,6 +255,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             for key in ("grouping_sets", "cube", "rollup", "totals"):
                 if group.args.get(key):
                     raise self.fail("GROUP BY supports column references and expressions only", group)
+        saved_columns = self._item_columns
+        self._item_columns = []
         items = self.select_list(node, scope)
         self._select_aliases.append({item.name: item.value for item in items})
         try:
@@ -271,13 +274,20 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             having = node.args.get("having")
             if having is not None:
                 self.aggregates_allowed = True
+                self._columns_seen = []
                 try:
                     having_sql = self.condition(having.this, scope)
+                    self._item_columns.append((having.this, having_sql, self._columns_seen))
                 finally:
                     self.aggregates_allowed = False
+                    self._columns_seen = None
             order_terms = self.order_by(node.args.get("order"), items, scope, distinct is not None)
+            grouped = group is not None or having is not None or any(item.value.aggregate for item in items)
+            if grouped:
+                self._check_grouping(group_keys)
         finally:
             self._select_aliases.pop()
+            self._item_columns = saved_columns
 
         if node is self.root:
             for item, name in zip(items, unique_names([i.name for i in items]), strict=True):
@@ -303,6 +313,22 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             parts.append(f"OFFSET {self.unsigned(offset.expression, 'OFFSET')}")
         return " ".join(parts), items
 
+    def _check_grouping(self, keys: list[str]) -> None:
+        """In a grouped query every column outside an aggregate must be grouped
+        (or be part of a grouped expression)."""
+        key_set = set(keys)
+        for node, sql, columns in self._item_columns:
+            if sql in key_set:
+                continue
+            for column in columns:
+                if column in key_set:
+                    continue
+                if any(column in key and key in sql for key in keys):
+                    continue
+                name = column.rsplit(".", 1)[-1].strip('"')
+                raise self.fail(f"column {name!r} must appear in GROUP BY or be used in an aggregate function",
+                                node)
+
     def select_list(self, node: exp.Select, scope: Scope) -> list[OutputItem]:
         items: list[OutputItem] = []
         expressions = node.expressions
@@ -317,10 +343,14 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                 if isinstance(item, exp.Star):
                     if item.args.get("except_") or item.args.get("replace") or item.args.get("rename"):
                         raise self.fail("SELECT * EXCEPT/REPLACE is not ADQL", item)
-                    items.extend(self.expand_star(scope, None))
-                    continue
-                if isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
-                    items.extend(self.expand_star(scope, item))
+                    expanded = self.expand_star(scope, None)
+                elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+                    expanded = self.expand_star(scope, item)
+                else:
+                    expanded = None
+                if expanded is not None:
+                    items.extend(expanded)
+                    self._item_columns.extend((item, e.value.sql, [e.value.sql]) for e in expanded)
                     continue
                 alias = None
                 if isinstance(item, exp.Alias):
@@ -329,9 +359,14 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                     if not isinstance(alias, exp.Identifier):
                         raise self.fail("invalid alias", node)
                     self.check_identifier(alias, "column alias")
-                value = self.expr(item, scope)
+                self._columns_seen = []
+                try:
+                    value = self.expr(item, scope)
+                finally:
+                    seen, self._columns_seen = self._columns_seen, None
                 if value.kind == PREDICATE:
                     raise self.fail("a condition cannot be selected; ADQL has no boolean values", item)
+                self._item_columns.append((item, value.sql, seen))
                 if alias is not None:
                     name = alias.this
                 elif value.name:
@@ -402,7 +437,12 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                         raise self.fail(f"ORDER BY {target.this.this!r} is ambiguous", target)
                     term = quote(found[0])
                 else:
-                    value = self.expr(target, scope)
+                    self._columns_seen = []
+                    try:
+                        value = self.expr(target, scope)
+                    finally:
+                        seen, self._columns_seen = self._columns_seen, None
+                    self._item_columns.append((target, value.sql, seen))
                     if value.kind in (PREDICATE, GEOMETRY):
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
                     if distinct and value.sql not in {i.value.sql for i in items}:

@@ -262,3 +262,33 @@ def test_semantic_errors(catalog) -> None:
         with pytest.raises(AdqlError) as info:
             translate(query, catalog)
         assert fragment in info.value.message, (query, info.value.message)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT flag, COUNT(*) FROM {P}",
+        f"SELECT mag, COUNT(*) FROM {P} GROUP BY flag",
+        f"SELECT flag FROM {P} GROUP BY flag HAVING mag > 1",
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag ORDER BY mag",
+        f"SELECT * FROM {P} GROUP BY flag",
+    ],
+)
+def test_ungrouped_columns_are_rejected(query: str, catalog) -> None:
+    with pytest.raises(AdqlError, match="must appear in GROUP BY"):
+        translate(query, catalog)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag",
+        f"SELECT FLOOR(mag) + 1, COUNT(*) FROM {P} GROUP BY FLOOR(mag)",
+        f"SELECT flag AS f, MAX(mag) FROM {P} GROUP BY f",
+        f"SELECT COUNT(*) FROM {P} HAVING COUNT(*) > 1",
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag HAVING MAX(mag) > 3 ORDER BY flag",
+        f"SELECT p.flag, (SELECT MAX(o.mag) FROM adqltest.other AS o) FROM {P} AS p GROUP BY p.flag",
+    ],
+)
+def test_grouped_queries_are_accepted(query: str, catalog) -> None:
+    assert "GROUP BY" in translate(query, catalog).sql or "HAVING" in translate(query, catalog).sql
