@@ -318,7 +318,7 @@ class ExpressionCompiler:
         for item in items:
             item_value = self.expr(item, scope)
             self.check_comparable(value, item_value, item)
-            compiled.append(item_value.sql)
+            compiled.append(_boolean_constants(item_value, value).sql)
         return Value(f"({value.sql} IN ({', '.join(compiled)}))", PREDICATE)
 
     def like(self: Compiler, node: exp.Like | exp.ILike, scope: Scope) -> Value:
@@ -362,7 +362,7 @@ class ExpressionCompiler:
             if operand_value is not None:
                 when_value = self.expr(branch.this, scope)
                 self.check_comparable(operand_value, when_value, branch)
-                when = when_value.sql
+                when = _boolean_constants(when_value, operand_value).sql
             else:
                 when = self.condition(branch.this, scope)
             result = self.expr(branch.args["true"], scope)
