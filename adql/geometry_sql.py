@@ -441,6 +441,8 @@ class GeometryCompiler:
             raise self.fail(f"cannot CAST a {value.geometry.shape} to {shape.upper()}", node)
         if value.kind != STRING:
             raise self.fail(f"only strings (DALI serialisation) can be cast to {shape.upper()}", node)
+        if isinstance(value.const, str):
+            return geometry_value(self._constant_dali(value.const, shape, node), value.aggregate)
         array = f"adql_dali_geometry({value.sql}, '{shape}')"
         if shape == "point":
             g = Geometry("point", (f"({array})[1]", f"({array})[2]"))
@@ -449,6 +451,28 @@ class GeometryCompiler:
         else:
             g = Geometry("polygon", (f"adql_polygon_ccw({array})",))
         return geometry_value(g, value.aggregate)
+
+    def _constant_dali(self: Compiler, text: str, shape: str, node: exp.Expr) -> Geometry:
+        words = text.split()
+        if not words or not all(_is_number(w) for w in words):
+            raise self.fail(f"cannot CAST {text[:40]!r} to {shape.upper()}: expected numbers separated by spaces",
+                            node)
+        numbers = [float(w) for w in words]
+        try:
+            if shape == "point" and len(numbers) == 2:
+                geo.check_position(*numbers)
+                return Geometry("point", tuple(float_repr(n) for n in numbers), point=(numbers[0], numbers[1]))
+            if shape == "circle" and len(numbers) == 3:
+                geo.check_position(numbers[0], numbers[1])
+                geo.check_radius(numbers[2])
+                return Geometry("circle", tuple(float_repr(n) for n in numbers), region=Circle(*numbers),
+                                point=(numbers[0], numbers[1]), radius=numbers[2])
+            if shape == "polygon" and len(numbers) >= 6 and len(numbers) % 2 == 0:
+                pairs = [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers), 2)]
+                return self._constant_polygon(geo.normalize_polygon(pairs))
+        except Exception as err:
+            raise self.fail(getattr(err, "message", str(err)), node) from None
+        raise self.fail(f"cannot CAST {len(numbers)} numbers to {shape.upper()}", node)
 
     # ------------------------------------------------------------------ UDF
     def healpix_index(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Value:
