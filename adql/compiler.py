@@ -493,6 +493,9 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         if using:
             names = []
             for identifier in using:
+                if not isinstance(identifier, exp.Identifier):
+                    raise self.fail("USING takes a parenthesised list of column names", join)
+                self.check_identifier(identifier, "column name")
                 name_left = self._join_column(identifier, left_sources, join, "left")
                 self._join_column(identifier, right_sources, join, "right")
                 names.append(name_left)

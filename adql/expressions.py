@@ -9,6 +9,7 @@ rules matching ADQL's.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from adql.compiler import Compiler
 
 _INT64_MAX = 2**63 - 1
+_NUMBER_TEXT = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _KIND_NAMES = {NUMBER: "numeric", STRING: "a string", GEOMETRY: "a geometry", TIMESTAMP: "a timestamp",
                PREDICATE: "a condition", BOOLEAN: "boolean", ARRAY: "an array"}
 
@@ -150,6 +152,8 @@ class ExpressionCompiler:
         text = node.this
         if node.is_string:
             return Value(string_literal(text), STRING, "char", "*", const=text)
+        if not _NUMBER_TEXT.match(text):
+            raise self.fail(f"malformed number {text!r}", node)
         if any(c in text for c in ".eE"):
             return number_value(float(text))
         return number_value(int(text))
@@ -171,10 +175,13 @@ class ExpressionCompiler:
     def column(self: Compiler, node: exp.Column, scope: Scope) -> Value:
         if isinstance(node.this, exp.Star):
             raise self.fail("'*' is only allowed in the select list and COUNT(*)", node)
-        for part in ("this", "table", "db"):
+        for part in ("this", "table", "db", "catalog"):
             identifier = node.args.get(part)
-            if isinstance(identifier, exp.Identifier):
-                self.check_identifier(identifier, "name")
+            if identifier is None:
+                continue
+            if not isinstance(identifier, exp.Identifier):
+                raise self.fail("malformed column reference", node)
+            self.check_identifier(identifier, "name")
         current: Scope | None = scope
         while current is not None:
             found = current.lookup(node)

@@ -176,6 +176,10 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             and previous.end + 1 == token.start
         ):
             raise _error_at(text, previous.start, "'/*' comments are not ADQL; use '--' comments")
+        if previous is not None and previous.token_type == TokenType.DOT and kind == TokenType.NUMBER and (
+            previous.end + 1 != token.start or "." in token.text
+        ):
+            raise _error_at(text, previous.start, "malformed number")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

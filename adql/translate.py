@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -46,6 +47,9 @@ class Translation:
     max_rows: int | None = None
     overflow_possible: bool = False
     extra: dict = field(default_factory=dict, compare=False)
+
+
+log = logging.getLogger(__name__)
 
 
 def parse(adql: str | bytes) -> exp.Expr:
@@ -104,6 +108,11 @@ def translate(
         sql, items = compiler.query(tree, None)
     except RecursionError:
         raise AdqlError("the query is nested too deeply") from None
+    except AdqlError:
+        raise
+    except Exception as err:  # a bug must not surface as anything but an ADQL error
+        log.exception("internal error translating ADQL")
+        raise AdqlError(f"internal error: this query cannot be translated ({type(err).__name__})") from err
     names = unique_names([item.name for item in items])
     if names != [item.name for item in items]:
         # only a set operation at the top can still repeat names
