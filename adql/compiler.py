@@ -38,8 +38,11 @@ class OutputItem:
 class Compiler(ExpressionCompiler, GeometryCompiler):
     """Translate one parsed query; instances are single-use."""
 
-    def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler) -> None:
+    def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler,
+                 permissive: bool = False) -> None:
         self.text = text
+        # permissive: no catalog; unknown tables and columns are accepted (syntax-only validation)
+        self.permissive = permissive
         self.tables = list(tables)
         self.spatial = spatial
         self.warnings: list[str] = []
@@ -174,10 +177,10 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             keyword += " ALL"
         left_sql, left = self.query(node.this, scope)
         right_sql, right = self.query(node.expression, scope)
-        if len(left) != len(right):
+        if len(left) != len(right) and not self.permissive:
             raise self.fail(f"the queries of {keyword.split()[0]} return different numbers of columns "
                             f"({len(left)} and {len(right)})", node)
-        for a, b in zip(left, right, strict=True):
+        for a, b in zip(left, right, strict=False):
             self._check_union_types(a, b, node)
         sql = f"({left_sql}) {keyword} ({right_sql})"
         if node.args.get("limit") is not None:
@@ -221,6 +224,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
 
     def _position_term(self, literal: exp.Literal, count: int) -> str:
         index = int(literal.this)
+        if self.permissive and index >= 1:
+            return str(index)
         if not 1 <= index <= count:
             raise self.fail(f"ORDER BY position {index} is not in the select list (1..{count})", literal)
         return str(index)
@@ -283,7 +288,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                     self._columns_seen = None
             order_terms = self.order_by(node.args.get("order"), items, scope, distinct is not None)
             grouped = group is not None or having is not None or any(item.value.aggregate for item in items)
-            if grouped:
+            if grouped and not self.permissive:
                 self._check_grouping(group_keys)
         finally:
             self._select_aliases.pop()
@@ -445,7 +450,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                     self._item_columns.append((target, value.sql, seen))
                     if value.kind in (PREDICATE, GEOMETRY):
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
-                    if distinct and value.sql not in {i.value.sql for i in items}:
+                    if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "
                                         "select list", target)
                     term = value.sql
@@ -510,6 +515,11 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
 
     def _join_column(self, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str) -> str:
         hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]
+        if not hits and any(s.open for s in sources):
+            source = next(s for s in sources if s.open)
+            column = source.unlisted_column(identifier)
+            source.columns.append(column)
+            return column.name
         if not hits:
             raise self.fail(f"USING column {identifier.this!r} is not in the {side} table", identifier)
         if len(hits) > 1:
@@ -604,6 +614,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         return f"{table_sql} AS {quote(internal)}"
 
     def _add_source(self, scope: Scope, source: Source, node: exp.Expr) -> None:
+        source.open = self.permissive
         for other in scope.sources:
             if source.aliased and other.aliased and source.ref_name.lower() == other.ref_name.lower() and (
                 source.ref_name == other.ref_name or not (source.ref_quoted or other.ref_quoted)
@@ -628,6 +639,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             if schema is not None and len(narrowed) > 1:
                 narrowed = pick(schema, narrowed, lambda t: t.schema or "")
             candidates = narrowed
+        if not candidates and self.permissive:
+            return TableInfo(schema.this if schema is not None else None, name.this, ())
         if not candidates:
             written = f"{schema.this}.{name.this}" if schema is not None else name.this
             raise self.fail(f"unknown table {written!r}", node, self.suggest_table(written, scope))

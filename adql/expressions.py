@@ -27,12 +27,14 @@ from adql.values import (
     FLOAT_TYPES,
     GEOMETRY,
     INTEGER_TYPES,
+    LOOSE,
     NOT_CONSTANT,
     NULL,
     NUMBER,
     PREDICATE,
     STRING,
     TIMESTAMP,
+    UNKNOWN,
     Value,
 )
 
@@ -77,6 +79,8 @@ def number_value(value: float | int) -> Value:
 
 
 def kind_of_column(info: ColumnInfo) -> str:
+    if info.datatype == "unknown":
+        return UNKNOWN
     xtype = (info.xtype or "").lower()
     if xtype in ("point", "circle", "polygon", "moc"):
         return GEOMETRY
@@ -95,9 +99,9 @@ def promote(a: Value, b: Value) -> str:
     """VOTable datatype of an arithmetic result (PostgreSQL's promotion)."""
     if a.datatype in INTEGER_TYPES and b.datatype in INTEGER_TYPES:
         return max(a.datatype, b.datatype, key=lambda d: _INTEGER_RANK[d])
-    if a.kind == NULL:
+    if a.kind in LOOSE:
         return b.datatype or "double"
-    if b.kind == NULL:
+    if b.kind in LOOSE:
         return a.datatype or "double"
     if "double" in (a.datatype, b.datatype):
         return "double"
@@ -126,7 +130,7 @@ class ExpressionCompiler:
             )
 
     def expect(self: Compiler, value: Value, kinds: tuple[str, ...], node: exp.Expr, what: str) -> Value:
-        if value.kind in kinds or value.kind == NULL:
+        if value.kind in kinds or value.kind in LOOSE:
             return value
         wanted = " or ".join(_KIND_NAMES.get(k, k) for k in kinds)
         raise self.fail(f"{what} must be {wanted}, not {_KIND_NAMES.get(value.kind, value.kind)}", node)
@@ -241,14 +245,14 @@ class ExpressionCompiler:
         left = self.expr(node.this, scope)
         right = self.expr(node.expression, scope)
         for side in (left, right):
-            if side.kind != NULL and not side.is_integer:
+            if side.kind not in LOOSE and not side.is_integer:
                 raise self.fail("bitwise operators need integer operands", node)
         return Value(f"({left.sql} {op} {right.sql})", NUMBER, promote(left, right),
                      aggregate=left.aggregate or right.aggregate)
 
     def bitwise_not(self: Compiler, node: exp.BitwiseNot, scope: Scope) -> Value:
         inner = self.expr(node.this, scope)
-        if inner.kind != NULL and not inner.is_integer:
+        if inner.kind not in LOOSE and not inner.is_integer:
             raise self.fail("bitwise operators need integer operands", node)
         return Value(f"(~ {inner.sql})", NUMBER, inner.datatype or "long", aggregate=inner.aggregate)
 
@@ -273,7 +277,7 @@ class ExpressionCompiler:
         return Value(f"({left.sql} {op} {right.sql})", PREDICATE, aggregate=left.aggregate or right.aggregate)
 
     def check_comparable(self: Compiler, left: Value, right: Value, node: exp.Expr) -> None:
-        kinds = {left.kind, right.kind} - {NULL}
+        kinds = {left.kind, right.kind} - LOOSE
         if PREDICATE in kinds:
             raise self.fail("a condition cannot be compared; ADQL has no boolean values", node)
         if GEOMETRY in kinds:
@@ -386,7 +390,7 @@ class ExpressionCompiler:
                      aggregate=any(r.aggregate for r in results))
 
     def _common_type(self: Compiler, values: list[Value], node: exp.Expr, what: str) -> Value:
-        typed = [v for v in values if v.kind != NULL]
+        typed = [v for v in values if v.kind not in LOOSE]
         if not typed:
             return Value("NULL", NULL)
         kinds = {v.kind for v in typed}
@@ -452,6 +456,11 @@ class ExpressionCompiler:
         name = node.this if isinstance(node.this, str) else ""
         spec = fn.lookup(name)
         if spec is None:
+            if self.permissive and name.upper() not in RESERVED_WORDS:
+                # syntax-only validation: any regular identifier may name a user-defined function
+                values = [self.expr(a, scope) for a in node.expressions if not isinstance(a, exp.Star)]
+                return Value(f"{name}({', '.join(v.sql for v in values)})", UNKNOWN,
+                             aggregate=any(v.aggregate for v in values))
             raise self.fail(f"unknown function {name!r}", node, suggest(name, [n for n in fn.FUNCTIONS]))
         args = list(node.expressions)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
@@ -545,6 +554,14 @@ class ExpressionCompiler:
         if not (isinstance(target, exp.Literal) and target.is_string):
             raise self.fail("the unit of IN_UNIT must be a string literal", target)
         source_unit = value.info.unit if value.info is not None else None
+        if value.kind == UNKNOWN:
+            from adql.units import _parse_unit
+
+            try:
+                _parse_unit(target.this)
+            except AdqlError as err:
+                raise self.fail(err.message, target) from None
+            return Value(value.sql, NUMBER, "double", aggregate=value.aggregate)
         if not source_unit:
             raise self.fail("IN_UNIT needs a value whose unit is known (a column with a unit)", args[0])
         try:

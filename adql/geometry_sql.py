@@ -23,10 +23,11 @@ from adql.spatial import Circle, IndexedPosition, Moc, Polygon
 from adql.values import (
     GEOMETRY,
     INTEGER_TYPES,
-    NULL,
+    LOOSE,
     NUMBER,
     PREDICATE,
     STRING,
+    UNKNOWN,
     DistanceCall,
     Geometry,
     SpatialTest,
@@ -81,7 +82,7 @@ class GeometryCompiler:
         values = []
         for arg in args:
             value = self.expr(arg, scope)
-            if value.kind not in (NUMBER, NULL):
+            if value.kind not in (NUMBER, *LOOSE):
                 raise self.fail(f"{what} must be numeric, not {value.kind}", arg)
             values.append(value)
         return values
@@ -100,6 +101,8 @@ class GeometryCompiler:
         return args
 
     def _point_of(self: Compiler, value: Value, node: exp.Expr, what: str) -> Geometry:
+        if value.kind in LOOSE:
+            return Geometry("point", (f"({value.sql})[1]", f"({value.sql})[2]"))
         if value.kind != GEOMETRY or value.geometry is None or value.geometry.shape != "point":
             raise self.fail(f"{what} must be a point", node)
         return value.geometry
@@ -127,6 +130,8 @@ class GeometryCompiler:
 
     def _geometry_arg(self: Compiler, node: exp.Expr, scope: Scope, what: str) -> Geometry:
         value = self.expr(node, scope)
+        if value.kind in LOOSE:
+            return Geometry("polygon", (value.sql,))
         if value.kind != GEOMETRY or value.geometry is None:
             raise self.fail(f"{what} must be a geometry (POINT, CIRCLE, BOX, POLYGON, ...), not {value.kind}",
                             node)
@@ -237,7 +242,11 @@ class GeometryCompiler:
     def polygon_function(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Geometry:
         args = self._strip_coordsys("POLYGON", args, scope)
         values = [self.expr(arg, scope) for arg in args]
-        if values and all(v.kind == GEOMETRY for v in values):
+        if len(values) >= 3 and all(v.kind == UNKNOWN for v in values):
+            return Geometry("polygon", (f"adql_polygon_ccw({_array([v.sql for v in values])})",))
+        if values and all(v.kind == GEOMETRY or v.kind in LOOSE for v in values) and any(
+            v.kind == GEOMETRY for v in values
+        ):
             points = [self._point_of(v, a, "a vertex of POLYGON") for v, a in zip(values, args, strict=True)]
             if len(points) < 3:
                 raise self.fail(f"a polygon needs at least 3 vertices, got {len(points)}", node)
@@ -245,7 +254,7 @@ class GeometryCompiler:
             constants = [p.point for p in points]
         else:
             for value, arg in zip(values, args, strict=True):
-                if value.kind not in (NUMBER, NULL):
+                if value.kind not in (NUMBER, *LOOSE):
                     raise self.fail(f"a coordinate of POLYGON must be numeric, not {value.kind}", arg)
             if len(values) % 2:
                 raise self.fail(f"POLYGON needs pairs of coordinates, got {len(values)} numbers", node)
@@ -321,7 +330,9 @@ class GeometryCompiler:
         return Geometry("moc", (f"CAST('{{{flat}}}' AS bigint[])",), region=Moc(ascii_moc), moc_ascii=ascii_moc)
 
     def _check_order(self: Compiler, order: Value, node: exp.Expr) -> int | None:
-        if order.kind != NUMBER or (order.datatype not in INTEGER_TYPES and order.kind != NULL):
+        if order.kind in LOOSE:
+            return None
+        if order.kind != NUMBER or order.datatype not in INTEGER_TYPES:
             raise self.fail("a HEALPix order must be an integer", node)
         if isinstance(order.const, int):
             if not 0 <= order.const <= 29:
@@ -439,7 +450,7 @@ class GeometryCompiler:
             if value.geometry.shape == shape:
                 return value
             raise self.fail(f"cannot CAST a {value.geometry.shape} to {shape.upper()}", node)
-        if value.kind != STRING:
+        if value.kind not in (STRING, *LOOSE):
             raise self.fail(f"only strings (DALI serialisation) can be cast to {shape.upper()}", node)
         if isinstance(value.const, str):
             return geometry_value(self._constant_dali(value.const, shape, node), value.aggregate)

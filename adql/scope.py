@@ -64,6 +64,11 @@ class Source:
     ref_quoted: bool = False
     schema: str | None = None
     aliased: bool = False
+    open: bool = False  # columns not listed are accepted (syntax-only validation)
+
+    def unlisted_column(self, identifier: exp.Identifier) -> SourceColumn:
+        name = identifier.this if identifier.quoted else identifier.this.lower()
+        return SourceColumn(name, ColumnInfo(name=name, datatype="unknown"))
 
     def column_sql(self, name: str) -> str:
         return f"{quote(self.alias)}.{quote(name)}"
@@ -120,6 +125,8 @@ class Scope:
             found = pick(identifier, sources[0].columns, lambda c: c.name)
             if len(found) > 1:
                 raise AdqlError(f"column name {identifier.this!r} is ambiguous in {sources[0].label}")
+            if not found and sources[0].open:
+                return sources[0], sources[0].unlisted_column(identifier), False
             return (sources[0], found[0], False) if found else None
         merged = [key for key in self.merged if ident_matches(identifier, key)]
         if merged:
@@ -133,6 +140,10 @@ class Scope:
         if len(hits) > 1:
             labels = ", ".join(sorted({s.label for s, _ in hits}))
             raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {labels})")
+        if not hits:
+            for source in self.sources:
+                if source.open:
+                    return source, source.unlisted_column(identifier), False
         return (hits[0][0], hits[0][1], False) if hits else None
 
     def has_qualifier(self, column: exp.Column) -> bool:
