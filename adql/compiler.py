@@ -371,6 +371,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                     seen, self._columns_seen = self._columns_seen, None
                 if value.kind == PREDICATE:
                     raise self.fail("a condition cannot be selected; ADQL has no boolean values", item)
+                if value.geometry is not None and value.geometry.shape == "named":
+                    raise self.fail("gw_region can only be used inside CONTAINS/INTERSECTS", item)
                 self._item_columns.append((item, value.sql, seen))
                 if alias is not None:
                     name = alias.this

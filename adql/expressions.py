@@ -478,6 +478,8 @@ class ExpressionCompiler:
                 raise self.fail(f"{spec.name} does not accept {_describe(arg)}", arg)
         if spec.category == "geometry" or spec.name in ("IVO_HEALPIX_CENTER", "IVO_EPOCH_PROP_POS"):
             return self.geometry_function(spec, args, node, scope)
+        if spec.name in fn.GW_FUNCTIONS:
+            return self.geometry_function(spec, args, node, scope)
         if spec.name == "IVO_HEALPIX_INDEX":
             return self.healpix_index(args, node, scope)
         if spec.name in ("IVO_HASWORD", "IVO_NOCASEMATCH"):

@@ -144,6 +144,39 @@ _SPECS: list[FunctionSpec] = [
     ),
 ]
 
+# Gravitational-wave sky maps (stored by vo_server.sky in schema vo_sky).
+_SPECS += [
+    FunctionSpec(
+        "GW_REGION",
+        2,
+        2,
+        "udf",
+        "gw_region(skymap TEXT, level DOUBLE) -> REGION",
+        "The credible region of a stored GW sky map at probability level (0..1), for "
+        "CONTAINS(POINT(ra, dec), gw_region('S200129m', 0.9)) = 1.",
+        "region",
+    ),
+    FunctionSpec(
+        "GW_PROBDENSITY",
+        3,
+        3,
+        "udf",
+        "gw_probdensity(skymap TEXT, ra DOUBLE, dec DOUBLE) -> DOUBLE",
+        "Probability density (per steradian) of a stored GW sky map at a position; NULL outside the map.",
+        "double",
+    ),
+    FunctionSpec(
+        "GW_CREDIBLE_LEVEL",
+        3,
+        3,
+        "udf",
+        "gw_credible_level(skymap TEXT, ra DOUBLE, dec DOUBLE) -> DOUBLE",
+        "Searched probability of a position in a stored GW sky map: the probability of the smallest "
+        "credible region containing it.",
+        "double",
+    ),
+]
+
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in _SPECS}
 
 AGGREGATES = frozenset(name for name, spec in FUNCTIONS.items() if spec.category == "aggregate") | {
@@ -151,6 +184,8 @@ AGGREGATES = frozenset(name for name, spec in FUNCTIONS.items() if spec.category
 }
 
 UDFS: list[tuple[str, str]] = [(spec.signature, spec.description) for spec in _SPECS if spec.category == "udf"]
+
+GW_FUNCTIONS = frozenset({"GW_REGION", "GW_PROBDENSITY", "GW_CREDIBLE_LEVEL"})
 
 
 def lookup(name: str) -> FunctionSpec | None:

@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from adql import geometry as geo
+from adql.expressions import string_literal
 from adql.functions import FunctionSpec
 from adql.scope import Scope
-from adql.spatial import Circle, IndexedPosition, Moc, Polygon
+from adql.spatial import Circle, IndexedPosition, Moc, NamedRegion, Polygon
 from adql.values import (
     GEOMETRY,
     INTEGER_TYPES,
@@ -57,6 +58,8 @@ def geometry_array(g: Geometry) -> str:
 
 
 def geometry_value(g: Geometry, aggregate: bool = False) -> Value:
+    if g.shape == "named":
+        return Value("NULL", GEOMETRY, geometry=g, aggregate=aggregate, name="region")
     if g.shape == "moc":
         text = g.moc_ascii or ""
         return Value("'" + text + "'", GEOMETRY, "char", "*", "moc", geometry=g, aggregate=aggregate)
@@ -176,6 +179,10 @@ class GeometryCompiler:
             self._check_order(order, args[0])
             call = f"adql_healpix_center({order.sql}, {index.sql})"
             return geometry_value(Geometry("point", (f"({call})[1]", f"({call})[2]")))
+        if name == "GW_REGION":
+            return geometry_value(self.gw_region(args, node, scope))
+        if name in ("GW_PROBDENSITY", "GW_CREDIBLE_LEVEL"):
+            return self.gw_value(name, args, node, scope)
         if name == "IVO_EPOCH_PROP_POS":
             values = self._numbers(args, scope, "an argument of ivo_epoch_prop_pos")
             call = f"adql_epoch_prop_pos({', '.join(v.sql for v in values)})"
@@ -406,6 +413,8 @@ class GeometryCompiler:
         b = self._geometry_arg(args[1], scope, f"the second argument of {name}")
         if name == "INTERSECTS" and b.shape == "point" and a.shape != "point":
             a, b = b, a
+        if "named" in (a.shape, b.shape) and not (a.shape == "point" and b.shape == "named"):
+            raise self.fail(f"{name} with gw_region needs a point as the other argument", node)
         if a.shape == "point":
             exact = self._point_in(a, b, node)
             prefilter = None
@@ -431,6 +440,9 @@ class GeometryCompiler:
             return f"adql_point_in_circle({ra}, {dec}, {', '.join(region.parts)})"
         if region.shape == "polygon":
             return f"adql_point_in_polygon({ra}, {dec}, {region.parts[0]})"
+        if region.shape == "named":
+            skymap, level = region.parts
+            return f"vo_sky.gw_in_region({skymap}, {level}, {ra}, {dec})"
         hpx = p.position.hpx_sql if p.position is not None else f"adql_healpix_index(29, {ra}, {dec})"
         return f"adql_hpx_in_moc({hpx}, {region.parts[0]})"
 
@@ -484,6 +496,35 @@ class GeometryCompiler:
         except Exception as err:
             raise self.fail(getattr(err, "message", str(err)), node) from None
         raise self.fail(f"cannot CAST {len(numbers)} numbers to {shape.upper()}", node)
+
+    # ------------------------------------------------------------ GW maps
+    def _skymap_name(self: Compiler, node: exp.Expr) -> str:
+        if not (isinstance(node, exp.Literal) and node.is_string and node.this.strip()):
+            raise self.fail("the sky map name must be a non-empty string literal", node)
+        return node.this
+
+    def gw_region(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Geometry:
+        name = self._skymap_name(args[0])
+        (level,) = self._numbers(args[1:], scope, "the credible level of gw_region")
+        if not isinstance(level.const, int | float) or not 0 <= level.const <= 1:
+            raise self.fail("the credible level of gw_region must be a constant between 0 and 1", args[1])
+        region = NamedRegion("gw_region", (name, float(level.const)))
+        return Geometry("named", (string_literal(name), float_repr(float(level.const))), region=region)
+
+    def gw_value(self: Compiler, name: str, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Value:
+        skymap = string_literal(self._skymap_name(args[0]))
+        ra, dec = self._numbers(args[1:], scope, f"a coordinate of {name.lower()}")
+        function = "vo_sky." + name.lower()
+        position = self._indexed_position(ra, dec)
+        if position is not None:
+            sql = f"{function}_hpx({skymap}, {position.hpx_sql})"
+        else:
+            sql = f"{function}({skymap}, {ra.sql}, {dec.sql})"
+        unit = "sr**-1" if name == "GW_PROBDENSITY" else None
+        from adql.catalog import ColumnInfo
+
+        info = ColumnInfo(name=name.lower(), datatype="double", unit=unit)
+        return Value(sql, NUMBER, "double", info=info, name=name.lower())
 
     # ------------------------------------------------------------------ UDF
     def healpix_index(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Value:
