@@ -46,13 +46,13 @@ async def oai_endpoint(request: Request) -> StreamingResponse:
     provider = oai_provider(request.app)
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != FORM_TYPE:
+        body = await request.body()
+        if content_type != FORM_TYPE and (body or content_type):  # an empty POST simply has no arguments
             chunks = provider.error_document(
                 "badArgument", f"POST requests must have Content-Type {FORM_TYPE}, not {content_type or 'none'}")
             return StreamingResponse(_stream(chunks), media_type="text/xml; charset=utf-8")
         try:
-            arguments = parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True,
-                                  strict_parsing=False)
+            arguments = parse_qsl(body.decode("utf-8"), keep_blank_values=True)
         except UnicodeDecodeError:
             chunks = provider.error_document("badArgument", "the request body is not UTF-8")
             return StreamingResponse(_stream(chunks), media_type="text/xml; charset=utf-8")

@@ -136,6 +136,15 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.conformance import run_conformance
+    from vo_server.app import create_app
+
+    report = run_conformance(create_app(settings, _target(settings)))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vo-server", description=__doc__.split("\n\n")[0].replace("``", ""),
@@ -183,6 +192,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="load the demo data (Gaia DR3 bright stars)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("registry", help="OAI-PMH registry checks",
+                       description="validate: run every OAI-PMH verb, record and error case through the registry "
+                                   "and check each response against the bundled XSDs (exit 1 on any problem).")
+    p.add_argument("action", choices=["validate"])
+    p.set_defaults(func=cmd_registry)
 
     p = sub.add_parser("config", help="print the effective configuration")
     p.set_defaults(func=cmd_config)
