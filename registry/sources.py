@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 OAI_PATH = "/oai"
 MAX_INLINE_MOC_CHARS = 20_000  # VODataService: keep the inline MOC below a few dozen kB
 MIN_INLINE_MOC_ORDER = 6       # ... and at least at order 6 (about one degree)
+TABLE_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ class ServiceSource:
     name = "services"
 
     def fingerprint(self, conn: psycopg.Connection, ctx: RecordContext) -> str:
+        if not ctx.registered_services:
+            return "no services"
         return _digest([_context_fingerprint(ctx), metadata_fingerprint(conn)])
 
     def resources(self, conn: psycopg.Connection, ctx: RecordContext) -> Iterable[RegistryResource]:
@@ -279,14 +282,14 @@ class TableSource:
             "JOIN tap_schema.tables t ON t.table_name = p.schema_name || '.' || p.table_name "
             "LEFT JOIN tap_schema.schemas s ON s.schema_name = p.schema_name "
             "ORDER BY p.schema_name, p.table_name").fetchall()
-        if not rows:
-            return
-        tables = {t.qualified_name: t for t in read_tables(conn, [f"{r[0]}.{r[1]}" for r in rows])}
-        for schema, name, row_count, moc, fraction, extra, created, updated, schema_description in rows:
-            table = tables.get(f"{schema}.{name}")
-            if table is not None:
-                yield self._record(ctx, table, row_count, moc, fraction, extra or {}, created, updated,
-                                   schema_description)
+        for start in range(0, len(rows), TABLE_BATCH):  # column metadata of a few hundred tables at a time
+            batch = rows[start:start + TABLE_BATCH]
+            tables = {t.qualified_name: t for t in read_tables(conn, [f"{r[0]}.{r[1]}" for r in batch])}
+            for schema, name, row_count, moc, fraction, extra, created, updated, schema_description in batch:
+                table = tables.get(f"{schema}.{name}")
+                if table is not None:
+                    yield self._record(ctx, table, row_count, moc, fraction, extra or {}, created, updated,
+                                       schema_description)
 
     def _record(self, ctx: RecordContext, table: TableMeta, row_count: int, moc: str | None,
                 fraction: float | None, extra: dict[str, Any], created: Any, updated: Any,
