@@ -13,7 +13,7 @@ from datetime import datetime
 from lxml import etree
 
 from registry.dates import format_datestamp
-from registry.dublin_core import coverage_statement
+from registry.dublin_core import coverage_statement, time_ranges
 from registry.model import RegistryResource
 
 DATACITE = "http://datacite.org/schema/kernel-4"
@@ -56,6 +56,8 @@ def render_datacite(res: RegistryResource, created: datetime, updated: datetime)
     dates = sub(root, "dates")
     sub(dates, "date", format_datestamp(created), dateType="Created")
     sub(dates, "date", format_datestamp(updated), dateType="Updated")
+    for period in time_ranges(res):
+        sub(dates, "date", period, dateType="Coverage")
     sub(root, "language", "en")
     alternates = sub(root, "alternateIdentifiers")
     sub(alternates, "alternateIdentifier", res.identifier, alternateIdentifierType="IVOID")

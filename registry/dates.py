@@ -53,3 +53,11 @@ def parse_oai_date(value: str, end_of_day: bool = False) -> tuple[datetime, str]
             parsed += timedelta(days=1, seconds=-1)
         return parsed, "day"
     raise DateArgumentError(f"{value!r} is neither YYYY-MM-DD nor YYYY-MM-DDThh:mm:ssZ")
+
+
+MJD_EPOCH = datetime(1858, 11, 17, tzinfo=UTC)
+
+
+def mjd_day(mjd: float) -> str:
+    """The calendar day (UTC, YYYY-MM-DD) of a Modified Julian Date."""
+    return (MJD_EPOCH + timedelta(days=mjd)).strftime("%Y-%m-%d")

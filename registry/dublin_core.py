@@ -7,7 +7,7 @@ from datetime import datetime
 
 from lxml import etree
 
-from registry.dates import format_datestamp
+from registry.dates import format_datestamp, mjd_day
 from registry.model import RegistryResource
 
 OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
@@ -23,6 +23,11 @@ def coverage_statement(res: RegistryResource) -> str | None:
     if res.sky_fraction is None:
         return None
     return f"Sky (ICRS): {100 * res.sky_fraction:.3g}% of the sky, by its HEALPix coverage MOC"
+
+
+def time_ranges(res: RegistryResource) -> list[str]:
+    """Temporal coverage as ISO 8601 day ranges (``2015-01-01/2018-12-31``)."""
+    return [f"{mjd_day(lo)}/{mjd_day(hi)}" for lo, hi in res.temporal]
 
 
 def render_dublin_core(res: RegistryResource, created: datetime, updated: datetime) -> etree._Element:
@@ -54,6 +59,8 @@ def render_dublin_core(res: RegistryResource, created: datetime, updated: dateti
         for _name, ivoid in rel.related:
             dc("relation", ivoid)
     dc("coverage", coverage_statement(res))
+    for period in time_ranges(res):
+        dc("coverage", f"Time: {period}")
     for statement, uri in res.rights:
         dc("rights", statement)
         dc("rights", uri)

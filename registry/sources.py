@@ -262,8 +262,13 @@ def _temporal(extra: dict[str, Any]) -> list[tuple[float, float]]:
     value = extra.get("temporal_coverage")
     if not value:
         return []
-    pairs = [value] if not isinstance(value[0], (list, tuple)) else value
-    return [(float(lo), float(hi)) for lo, hi in pairs]
+    try:
+        pairs = [value] if not isinstance(value[0], (list, tuple)) else value
+        intervals = [(float(lo), float(hi)) for lo, hi in pairs]
+    except (TypeError, ValueError, KeyError, IndexError):
+        log.warning("registry: temporal_coverage %r is not [mjd_min, mjd_max] (or a list of them); ignored", value)
+        return []
+    return [(lo, hi) for lo, hi in intervals if lo <= hi]
 
 
 class TableSource:

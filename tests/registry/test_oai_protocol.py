@@ -23,6 +23,7 @@ table:
   license_url: https://creativecommons.org/licenses/by/4.0/
   reference_url: https://example.org/stars
   doi: 10.5072/stars.1
+  temporal_coverage: [57023.0, 58484.5]
   creators: ["Doe, J.", "Roe, R."]
 """
 
@@ -158,6 +159,7 @@ def test_table_record_is_a_data_collection_with_coverage_and_auxiliary_capabilit
         moc = conn.execute("SELECT coverage_moc FROM vo_internal.published_tables "
                            "WHERE table_name = 'stars'").fetchone()[0]
     assert res.findtext("coverage/spatial") == moc
+    assert res.findtext("coverage/temporal") == "57023.0 58484.5"
     aux = {c.get("standardID"): c.findtext("interface/accessURL") for c in res.iterfind("capability")}
     assert aux == {"ivo://ivoa.net/std/TAP#aux": server.url + "/tap",
                    "ivo://ivoa.net/std/ConeSearch#aux": server.url + "/scs/cat.stars",
@@ -178,7 +180,8 @@ def test_dublin_core_and_datacite_say_the_same(server):
     assert "https://doi.org/10.5072/stars.1" in [i.text for i in dc.iterfind("dc:identifier", NS)]
     assert [c.text for c in dc.iterfind("dc:creator", NS)] == ["Doe, J.", "Roe, R."]
     assert "CC BY 4.0" in [r.text for r in dc.iterfind("dc:rights", NS)]
-    assert dc.findtext("dc:coverage", namespaces=NS).startswith("Sky (ICRS):")
+    coverage = [c.text for c in dc.iterfind("dc:coverage", NS)]
+    assert coverage[0].startswith("Sky (ICRS):") and coverage[1] == "Time: 2015-01-01/2019-01-01"
     dcite = _record(server, "ivo://example.org/cat/stars", "oai_datacite")
     ident = dcite.find("dcite:identifier", NS)
     assert (ident.text, ident.get("identifierType")) == ("10.5072/stars.1", "DOI")
@@ -187,6 +190,7 @@ def test_dublin_core_and_datacite_say_the_same(server):
     assert dcite.findtext("dcite:titles/dcite:title", namespaces=NS) == vor.findtext("title")
     assert dcite.findtext("dcite:publicationYear", namespaces=NS) == vor.get("created")[:4]
     assert dcite.find("dcite:resourceType", NS).get("resourceTypeGeneral") == "Dataset"
+    assert dcite.find("dcite:dates/dcite:date[@dateType='Coverage']", NS).text == "2015-01-01/2019-01-01"
     assert dcite.find("dcite:rightsList/dcite:rights", NS).get("rightsURI").startswith("https://creativecommons")
     urls = {r.text: r.get("relationType") for r in dcite.iterfind("dcite:relatedIdentifiers/dcite:relatedIdentifier", NS)}
     assert urls[server.url + "/tap"] == "IsSourceOf" and urls["https://example.org/stars"] == "IsDocumentedBy"
