@@ -112,3 +112,36 @@ def test_array_and_timestamp_columns(db_target, tmp_path) -> None:
     assert meta == [("id", "long", None, None), ("vec", "double", "3", None), ("obs_time", "char", "*", "timestamp")]
     rows = fetch(db_target.query_dsn, "SELECT vec, obs_time::text FROM types.arrays ORDER BY id")
     assert rows == [([1.0, 2.0, 3.0], "2020-01-01 00:00:00"), ([4.0, 5.0, 6.0], "2021-06-15 12:30:00")]
+
+
+def test_nulls_of_every_type_survive_binary_copy(db_target, tmp_path) -> None:
+    import datetime as dt
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    path = tmp_path / "nulls.parquet"
+    pq.write_table(pa.table({
+        "i16": pa.array([1, None, -3], type=pa.int16()),
+        "i32": pa.array([None, 2, 3], type=pa.int32()),
+        "i64": pa.array([2**40, None, -1], type=pa.int64()),
+        "u8": pa.array([255, None, 0], type=pa.uint8()),
+        "f32": pa.array([1.5, None, float("nan")], type=pa.float32()),
+        "f64": pa.array([None, float("inf"), -0.25], type=pa.float64()),
+        "s": pa.array(["ä€", None, ""], type=pa.string()),
+        "b": pa.array([True, None, False]),
+        "ts": pa.array([dt.datetime(1999, 12, 31, 23, 59, 59, 123456), None, dt.datetime(2030, 1, 1)]),
+        "vec": pa.array([[1.0, None], None, [3.0, 4.0]], type=pa.list_(pa.float64(), 2)),
+        "cat": pa.array(["a", "b", None]).dictionary_encode(),
+    }), path)
+    ingest(db_target, IngestRequest(path=path, table="types.nulls"))
+    rows = fetch(db_target.query_dsn, "SELECT i16, i32, i64, u8, f32, f64, s, b, ts, vec, cat FROM types.nulls")
+    assert rows[0] == (1, None, 2**40, 255, 1.5, None, "ä€", True, dt.datetime(1999, 12, 31, 23, 59, 59, 123456),
+                       [1.0, None], "a")
+    assert rows[1] == (None, 2, None, None, None, float("inf"), None, None, None, None, "b")
+    assert rows[2][:5] == (-3, 3, -1, 0, rows[2][4]) and rows[2][4] != rows[2][4]  # NaN stays NaN
+    assert rows[2][5:] == (-0.25, "", False, dt.datetime(2030, 1, 1), [3.0, 4.0], None)
+    meta = fetch(db_target.query_dsn, "SELECT column_name, datatype FROM tap_schema.columns "
+                                      "WHERE table_name = 'types.nulls' ORDER BY column_index")
+    assert dict(meta) == {"i16": "short", "i32": "int", "i64": "long", "u8": "short", "f32": "float",
+                          "f64": "double", "s": "unicodeChar", "b": "boolean", "ts": "char", "vec": "double",
+                          "cat": "char"}

@@ -185,6 +185,9 @@ def _add_fits_column_keywords(path: Path, source: SourceTable) -> None:
 
 def _read_parquet(path: Path) -> SourceTable:
     table = pq.read_table(path)
+    for i, column in enumerate(table.columns):  # categorical columns are stored as their values
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, table.field(i).name, column.cast(column.type.value_type))
     metas = {name: FileColumnMeta(name=name) for name in table.column_names}
     description = None
     schema_meta = table.schema.metadata or {}
