@@ -103,3 +103,11 @@ def test_serve_on_embedded_postgres_and_stop_cleanly(tmp_path) -> None:
         while _postgres_processes(tmp_path / "var" / "pg") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _postgres_processes(tmp_path / "var" / "pg"), "embedded PostgreSQL still running after Ctrl-C"
+
+
+def test_readme_documents_every_setting() -> None:
+    from vo_server.config import REPO_ROOT, describe_settings
+    readme = (REPO_ROOT / "README.md").read_text()
+    missing = [var for var, _, _ in describe_settings() if f"`{var}`" not in readme]
+    assert not missing, f"README lacks {missing}"
+    assert "make run" in readme and "make test" in readme
