@@ -110,6 +110,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     coverage = f", sky coverage {100 * report.sky_fraction:.3g}%" if report.sky_fraction is not None else ""
     print(f"{report.table}: {report.mode} done, {report.rows} rows in the table, {position}, "
           f"{report.bad_positions} rows without a valid position{coverage}")
+    print("time: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     return 0
 
 
