@@ -1,0 +1,1 @@
+"""Streaming writers of query results (VOTable, and more as the TAP service grows)."""
