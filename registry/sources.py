@@ -64,7 +64,14 @@ class RecordContext:
         return f"{self.authority}/registry"
 
     def service_id(self, link: ServiceLink) -> str:
+        """The TAP service stands for the archive as a whole (the archive's IVOID,
+        ``<authority>/<resource_key>``); other services are named by their path."""
+        if is_tap(link):
+            return self.resource.ivoid(self.authority)
         return f"{self.authority}/{link.path.strip('/')}"
+
+    def service_title(self, link: ServiceLink) -> str:
+        return self.resource.title if is_tap(link) else f"{self.resource.title} {link.name}"
 
     def table_id(self, qualified_name: str) -> str:
         schema, _, name = qualified_name.partition(".")
@@ -215,9 +222,11 @@ class ServiceSource:
                                       for s in schemas], counts)
                 served = sorted(wanted & published)
             related = tuple((name, ctx.table_id(name)) for name in served)
+            description = (ctx.resource.description if is_tap(link)
+                           else f"{link.name} of {ctx.resource.title}: {link.description}")
             yield base_resource(
                 ctx, ctx.service_id(link), "vs:CatalogService" if tableset else "vs:DataService", "services",
-                f"{ctx.resource.title} {link.name}", f"{link.name} of {ctx.resource.title}: {link.description}",
+                ctx.service_title(link), description,
                 short_name=(link.kind or link.name)[:16], content_types=[ctx.resource.content_type or "Archive"],
                 capabilities=[service_capability(link, ctx.settings.public_url)], tableset=tableset,
                 relationships=[Relationship("service-for", related)] if related else [],
@@ -302,7 +311,7 @@ class TableSource:
         qualified = table.qualified_name
         serving = [s for s in ctx.registered_services if is_tap(s) or qualified in s.tables]
         capabilities = [service_capability(s, ctx.settings.public_url, auxiliary=True) for s in serving]
-        relationships = [Relationship("served-by", tuple((f"{ctx.resource.title} {s.name}", ctx.service_id(s))
+        relationships = [Relationship("served-by", tuple((ctx.service_title(s), ctx.service_id(s))
                                                          for s in serving))] if serving else []
         licence = extra.get("license")
         rights = [(str(licence), extra.get("license_url"))] if licence else []

@@ -40,7 +40,7 @@ def stored_identifiers(db_target, deleted: bool = False) -> set[str]:
 
 def expected_identifiers() -> set[str]:
     tables = {f"ivo://example.org/{t.replace('.', '/')}" for t in ("cat.stars", "cat.other", "survey.a", "survey.b")}
-    services = {"ivo://example.org/tap", "ivo://example.org/scs/cat.stars", "ivo://example.org/sia/cat.stars"}
+    services = {"ivo://example.org/archive", "ivo://example.org/scs/cat.stars", "ivo://example.org/sia/cat.stars"}
     return tables | services | {"ivo://example.org", "ivo://example.org/registry"}
 
 
@@ -135,7 +135,7 @@ def test_incremental_harvest_returns_only_what_changed(server, db_target, data_d
                mode="replace")
     changed = harvest_identifiers(server.url, metadataPrefix="oai_dc", **{"from": last_harvest})
     # the table itself, and the TAP service whose tableset lists it (its description and row count changed)
-    assert {i for i, _, _ in changed} == {"ivo://example.org/survey/b", "ivo://example.org/tap"}
+    assert {i for i, _, _ in changed} == {"ivo://example.org/survey/b", "ivo://example.org/archive"}
     after = _datestamps(server.url)
     assert after["ivo://example.org/survey/b"] > before["ivo://example.org/survey/b"]
     assert after["ivo://example.org/survey/a"] == before["ivo://example.org/survey/a"]

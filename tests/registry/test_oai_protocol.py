@@ -42,7 +42,7 @@ def test_every_response_of_every_verb_validates(server):
     for prefix in ("ivo_vor", "oai_dc", "oai_datacite"):
         requests += [{"verb": "ListRecords", "metadataPrefix": prefix},
                      {"verb": "ListIdentifiers", "metadataPrefix": prefix, "set": "collections"},
-                     {"verb": "GetRecord", "metadataPrefix": prefix, "identifier": "ivo://example.org/tap"}]
+                     {"verb": "GetRecord", "metadataPrefix": prefix, "identifier": "ivo://example.org/archive"}]
     for params in requests:
         for method in ("GET", "POST"):
             response, root = oai(server.url, method, **params)
@@ -117,7 +117,7 @@ def _record(server, identifier: str, prefix: str) -> etree._Element:
 
 
 def test_tap_service_record_has_tableset_and_tapregext_capability(server, db_target):
-    res = _record(server, "ivo://example.org/tap", "ivo_vor")
+    res = _record(server, "ivo://example.org/archive", "ivo_vor")
     assert res.get(XSI_TYPE) == "vs:CatalogService"
     cap = res.find("capability")
     assert cap.get(XSI_TYPE) == "tr:TableAccess" and cap.get("standardID") == "ivo://ivoa.net/std/TAP"
@@ -167,7 +167,7 @@ def test_table_record_is_a_data_collection_with_coverage_and_auxiliary_capabilit
     served_by = res.find("content/relationship")
     assert served_by.findtext("relationshipType") == "served-by"
     assert [r.get("ivo-id") for r in served_by.iterfind("relatedResource")] == [
-        "ivo://example.org/tap", "ivo://example.org/scs/cat.stars", "ivo://example.org/sia/cat.stars"]
+        "ivo://example.org/archive", "ivo://example.org/scs/cat.stars", "ivo://example.org/sia/cat.stars"]
     other = _record(server, "ivo://example.org/cat/other", "ivo_vor")
     assert [c.get("standardID") for c in other.iterfind("capability")] == ["ivo://ivoa.net/std/TAP#aux"]
 
