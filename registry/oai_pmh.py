@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -47,6 +48,8 @@ METADATA_FORMATS: dict[str, tuple[str, str]] = {  # prefix -> (schema, namespace
     "oai_datacite": ("http://schema.datacite.org/meta/kernel-4/metadata.xsd", "http://datacite.org/schema/kernel-4"),
 }
 assert set(METADATA_FORMATS) == set(PAYLOAD_COLUMNS)
+# Characters XML 1.0 cannot carry (control characters, lone surrogates, U+FFFE/U+FFFF).
+XML_ILLEGAL = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,10 @@ class OaiProvider:
         return self._document("", [], [OaiError(code, message)])
 
     def _check_arguments(self, arguments: Sequence[tuple[str, str]]) -> tuple[str, dict[str, str]]:
+        for name, value in arguments:  # checked first: such text cannot be echoed in an XML response
+            if XML_ILLEGAL.search(name) or XML_ILLEGAL.search(value):
+                code = "badVerb" if name == "verb" else "badArgument"
+                raise OaiError(code, "an argument contains characters that are not allowed in XML")
         names = [name for name, _ in arguments]
         verbs = [value for name, value in arguments if name == "verb"]
         if not verbs:
