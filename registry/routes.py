@@ -27,13 +27,17 @@ def record_context(app: Starlette) -> RecordContext:
 
 
 def oai_provider(app: Starlette) -> OaiProvider:
-    """The app's provider, made at the first request (when every module has registered its services)."""
+    """The app's provider; its record context is refreshed from ``app.state`` at
+    every request, so a service registered late (in a module's start-up) is
+    published from the next harvest on."""
     provider = getattr(app.state, "oai_provider", None)
     if provider is None:
         settings = app.state.settings
         provider = OaiProvider(app.state.db, record_context(app), settings.public_url + OAI_PATH,
                                settings.oai_token_lifetime)
         app.state.oai_provider = provider
+    else:
+        provider.ctx = record_context(app)
     return provider
 
 

@@ -25,7 +25,7 @@ def broken_details() -> dict:
 def server(db_target, tmp_path_factory) -> Iterator:
     data = tmp_path_factory.mktemp("demo")
     load_demo(db_target, Settings(data_dir=data))
-    with live_registry(db_target, data) as live:
+    with live_registry(db_target, data, services=[]) as live:
         yield live
 
 
@@ -58,3 +58,27 @@ def test_a_failing_capability_provider_does_not_break_harvesting(db_target, tmp_
         assert response.status_code == 200 and error_codes(root) == []
         identifiers = {h.text for h in root.iter(f"{OAI}identifier")}
         assert "ivo://example.org/gaia/dr3_bright" in identifiers  # the stored records are still served
+
+
+def test_service_records_follow_the_registered_services(server):
+    services = server.server.config.app.state.services
+    _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="oai_dc", set="services")
+    assert error_codes(root) == ["noRecordsMatch"]  # no service with a standard id is offered yet
+    cone = ServiceLink("Cone search", "/scs/gaia.dr3_bright", "cone search on the demo table",
+                       standard_id="ivo://ivoa.net/std/ConeSearch", kind="scs", tables=("gaia.dr3_bright",))
+    services.append(cone)  # what the cone-search module does at start-up
+    try:
+        _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="oai_dc", set="services")
+        assert [h.text for h in root.iter(f"{OAI}identifier")] == ["ivo://example.org/scs/gaia.dr3_bright"]
+        response, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/gaia/dr3_bright",
+                             metadataPrefix="ivo_vor")
+        aux = [c.get("standardID") for c in root.find(f".//{OAI}metadata")[0].iterfind("capability")]
+        assert aux == ["ivo://ivoa.net/std/ConeSearch#aux"]
+        cap = oai(server.url, verb="GetRecord", identifier="ivo://example.org/scs/gaia.dr3_bright",
+                  metadataPrefix="ivo_vor")[1].find(f".//{OAI}metadata")[0].find("capability")
+        assert cap.get(XSI_TYPE) == "cs:ConeSearch" and cap.findtext("verbosity") == "false"
+    finally:
+        services.remove(cone)
+    _, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/scs/gaia.dr3_bright",
+                  metadataPrefix="oai_dc")
+    assert root.find(f".//{OAI}header").get("status") == "deleted"
