@@ -115,18 +115,18 @@ class OaiProvider:
         try:
             verb, args = self._check_arguments(arguments)
         except OaiError as exc:
-            return self._document("", [], [exc])
+            return self._document([], [exc])
         try:
             if "resumptionToken" not in args:
                 await self.synchronise()
             body = await getattr(self, f"_{verb}")(args)
         except OaiError as exc:
-            return self._document(verb, arguments, [exc])
-        return self._document(verb, arguments, body=body)
+            return self._document(arguments, [exc])
+        return self._document(arguments, body=body)
 
     def error_document(self, code: str, message: str) -> list[str]:
         """An error response for a request whose arguments could not even be read."""
-        return self._document("", [], [OaiError(code, message)])
+        return self._document([], [OaiError(code, message)])
 
     def _check_arguments(self, arguments: Sequence[tuple[str, str]]) -> tuple[str, dict[str, str]]:
         for name, value in arguments:  # checked first: such text cannot be echoed in an XML response
@@ -344,7 +344,7 @@ class OaiProvider:
             return f"<record>{header}</record>"
         return f"<record>{header}<metadata>{payload}</metadata></record>"
 
-    def _document(self, verb: str, arguments: Sequence[tuple[str, str]], errors: Sequence[OaiError] = (),
+    def _document(self, arguments: Sequence[tuple[str, str]], errors: Sequence[OaiError] = (),
                   body: list[str] | None = None) -> list[str]:
         """The OAI-PMH envelope.  After badVerb/badArgument the request element carries no attributes."""
         plain = any(e.code in ("badVerb", "badArgument") for e in errors)
