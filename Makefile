@@ -27,6 +27,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/ingest.py
+	$(PY) bench/oai_harvest.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -90,15 +90,27 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                             metadata=Path(args.metadata) if args.metadata else None, format=args.format,
                             coverage_order=settings.coverage_order)
     target = _target(settings)
-    with tqdm(unit=" rows", unit_scale=True, desc=f"loading {args.table}", disable=args.quiet,
-              file=sys.stderr, mininterval=0.5) as bar:
-        report = ingest(target, request, progress=bar.update)
+    bar: tqdm | None = None
+
+    def progress(rows: int) -> None:  # the bar appears once rows flow, not before a possible early error
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(unit=" rows", unit_scale=True, desc=f"loading {args.table}", disable=args.quiet,
+                       file=sys.stderr, mininterval=0.5)
+        bar.update(rows)
+
+    try:
+        report = ingest(target, request, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     position = f"position ({report.ra_column}, {report.dec_column})" if report.ra_column else "no position columns"
     coverage = f", sky coverage {100 * report.sky_fraction:.3g}%" if report.sky_fraction is not None else ""
     print(f"{report.table}: {report.mode} done, {report.rows} rows in the table, {position}, "
           f"{report.bad_positions} rows without a valid position{coverage}")
+    print("time: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     return 0
 
 
@@ -134,6 +146,15 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.__dict__.items():
         print(f"{name} = {value}")
     return 0
+
+
+def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.conformance import run_conformance
+    from vo_server.app import create_app
+
+    report = run_conformance(create_app(settings, _target(settings)))
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -183,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="load the demo data (Gaia DR3 bright stars)")
     p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("registry", help="OAI-PMH registry checks",
+                       description="validate: run every OAI-PMH verb, record and error case through the registry "
+                                   "and check each response against the bundled XSDs (exit 1 on any problem).")
+    p.add_argument("action", choices=["validate"])
+    p.set_defaults(func=cmd_registry)
 
     p = sub.add_parser("config", help="print the effective configuration")
     p.set_defaults(func=cmd_config)
