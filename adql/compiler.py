@@ -118,6 +118,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         prefix = ""
         with_ = node.args.get("with_")
         if with_ is not None:
+            if node is not self.root:
+                raise self.fail("WITH is only allowed at the start of the whole query", with_)
             prefix = self.with_clause(with_, scope)
         if isinstance(node, exp.Select):
             sql, items = self.select(node, scope)
@@ -582,8 +584,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         if not isinstance(name, exp.Identifier):
             raise self.fail("expected a table name", node)
         schema = node.args.get("db")
-        if node.args.get("catalog") is not None:
-            raise self.fail("catalog-qualified table names are not supported", node)
+        if node.args.get("catalog") is not None and not self.permissive:
+            raise self.fail("catalog-qualified table names are not supported (no catalogs are published)", node)
         for identifier in (name, schema):
             if isinstance(identifier, exp.Identifier):
                 self.check_identifier(identifier, "table or schema name")

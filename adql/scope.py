@@ -109,8 +109,6 @@ class Scope:
     def resolve_source(self, column: exp.Column) -> list[Source]:
         table = column.args.get("table")
         schema = column.args.get("db")
-        if column.args.get("catalog") is not None:
-            raise AdqlError("catalog-qualified column names are not supported")
         return [s for s in self.sources if s.qualifier_matches(table, schema)]
 
     def lookup(self, column: exp.Column) -> tuple[Source | None, SourceColumn, bool] | None:

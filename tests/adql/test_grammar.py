@@ -337,3 +337,18 @@ def test_validate_rejects_unknown_units_and_reserved_function_names() -> None:
         validate("SELECT IN_UNIT(a, 'nonsense_unit') FROM t")
     with pytest.raises(AdqlError, match="unknown function 'TRIM'"):
         validate("SELECT TRIM(a) FROM t")
+
+
+def test_with_only_at_the_top() -> None:
+    with pytest.raises(AdqlError, match="WITH is only allowed"):
+        validate("SELECT * FROM (WITH a AS (SELECT x FROM t) SELECT * FROM a) AS s")
+    assert validate("WITH a AS (SELECT x FROM t) SELECT * FROM a WHERE x IN (SELECT x FROM a)") == []
+
+
+def test_catalog_qualified_names() -> None:
+    assert validate("SELECT cat.sch.tab.a FROM cat.sch.tab") == []
+
+
+def test_delimited_identifier_with_escaped_quote(catalog) -> None:
+    translation = translate(f'SELECT id AS "a""b" FROM {P}', catalog)
+    assert translation.columns[0].name == 'a"b' and '"a""b"' in translation.sql
