@@ -259,6 +259,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         group_keys: list[str] = []
         group = node.args.get("group")
         if group is not None:
+            if not group.expressions:
+                raise self.fail("GROUP BY needs at least one column or expression", node)
             for key in ("grouping_sets", "cube", "rollup", "totals"):
                 if group.args.get(key):
                     raise self.fail("GROUP BY supports column references and expressions only", group)

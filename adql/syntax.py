@@ -35,6 +35,18 @@ _AFTER_COMMA_FORBIDDEN = frozenset(
      TokenType.HAVING, TokenType.COMMA}
 )
 
+_CANNOT_END = frozenset(
+    {TokenType.ALIAS, TokenType.ON, TokenType.USING, TokenType.JOIN, TokenType.AND, TokenType.OR, TokenType.NOT,
+     TokenType.COMMA, TokenType.DOT, TokenType.WHERE, TokenType.FROM, TokenType.SELECT, TokenType.GROUP_BY,
+     TokenType.ORDER_BY, TokenType.HAVING, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT,
+     TokenType.OFFSET, TokenType.TOP, TokenType.IN, TokenType.LIKE, TokenType.ILIKE, TokenType.BETWEEN,
+     TokenType.IS, TokenType.EQ, TokenType.NEQ, TokenType.LT, TokenType.GT, TokenType.LTE, TokenType.GTE,
+     TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH, TokenType.DPIPE, TokenType.AMP,
+     TokenType.PIPE, TokenType.CARET, TokenType.TILDE, TokenType.L_PAREN, TokenType.WITH, TokenType.CASE,
+     TokenType.WHEN, TokenType.THEN, TokenType.ELSE, TokenType.DISTINCT, TokenType.ALL, TokenType.NATURAL,
+     TokenType.INNER, TokenType.LEFT, TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.EXISTS}
+)
+
 _TOKEN_NAMES = {
     TokenType.SEMICOLON: "';' (an ADQL query is a single statement without a terminator)",
     TokenType.COLON: "':' (PostgreSQL '::' casts are not ADQL; use CAST(x AS type))",
@@ -189,7 +201,70 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         if kind == TokenType.TOP and previous is not None and previous.token_type != TokenType.SELECT:
             if previous.token_type not in (TokenType.DISTINCT, TokenType.ALL):
                 raise _error_at(text, token.start, "TOP must follow SELECT [ALL | DISTINCT]")
+        if previous is not None and previous.token_type in (TokenType.ASC, TokenType.DESC) and kind in (
+            TokenType.ASC,
+            TokenType.DESC,
+        ):
+            raise _error_at(text, token.start, f"unexpected {token.text.upper()}")
+        if previous is not None and previous.token_type == TokenType.ALIAS and kind not in (
+            TokenType.VAR,
+            TokenType.IDENTIFIER,
+            TokenType.L_PAREN,
+        ):
+            raise _error_at(text, token.start, "AS must be followed by a name")
+        if previous is not None and previous.token_type == TokenType.USING and kind != TokenType.L_PAREN:
+            raise _error_at(text, token.start, "USING takes a parenthesised list of column names")
+        if (
+            kind == TokenType.R_PAREN
+            and previous is not None
+            and previous.token_type == TokenType.L_PAREN
+            and (before is None or before.token_type != TokenType.VAR)
+        ):
+            raise _error_at(text, previous.start, "empty parentheses")
+        if (
+            kind == TokenType.NULL
+            and previous is not None
+            and previous.token_type == TokenType.NOT
+            and (before is None or before.token_type != TokenType.IS)
+        ):
+            raise _error_at(text, previous.start, "NOT NULL is only valid as IS NOT NULL")
         before, previous = previous, token
+    if previous is not None and previous.token_type in _CANNOT_END:
+        raise _error_at(text, previous.start, f"the query ends unexpectedly after {previous.text!r}")
+    _check_with(text, tokens)
+
+
+def _check_with(text: str, tokens: list[Token]) -> None:
+    """WITH name AS (query) [, name AS (query)]... -- sqlglot tolerates a missing AS."""
+    i = 0
+    n = len(tokens)
+    while i < n:
+        if tokens[i].token_type != TokenType.WITH:
+            i += 1
+            continue
+        i += 1
+        while True:
+            if i + 2 >= n or tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                return  # the parser reports it
+            if tokens[i + 1].token_type != TokenType.ALIAS:
+                raise _error_at(text, tokens[i + 1].start, "expected AS after the WITH query name")
+            i += 2
+            if tokens[i].token_type != TokenType.L_PAREN:
+                return
+            depth = 0
+            while i < n:
+                if tokens[i].token_type == TokenType.L_PAREN:
+                    depth += 1
+                elif tokens[i].token_type == TokenType.R_PAREN:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            i += 1
+            if i < n and tokens[i].token_type == TokenType.COMMA:
+                i += 1
+                continue
+            break
 
 
 def ensure_recursion_limit() -> None:
