@@ -51,9 +51,11 @@ def _const_array(values: list[float]) -> str:
 
 
 def geometry_array(g: Geometry) -> str:
-    """The geometry as a DALI-ordered double precision[]."""
-    if g.shape in ("point", "circle"):
-        return _array(list(g.parts))
+    """The geometry as a DALI-ordered double precision[] (NULL if a part is NULL)."""
+    if g.shape == "point":
+        return f"adql_point({', '.join(g.parts)})"
+    if g.shape == "circle":
+        return f"adql_circle({', '.join(g.parts)})"
     return g.parts[0]
 
 

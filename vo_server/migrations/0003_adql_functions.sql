@@ -30,6 +30,17 @@ RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 2 * pi() * (1 - cosd(radius)) * power(180 / pi(), 2)
 $$;
 
+-- DALI point and circle values (NULL when a part is NULL; ra in [0, 360)).
+CREATE OR REPLACE FUNCTION adql_point(ra double precision, de double precision)
+RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ARRAY[ra - 360 * floor(ra / 360), de]
+$$;
+
+CREATE OR REPLACE FUNCTION adql_circle(ra double precision, de double precision, radius double precision)
+RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ARRAY[ra - 360 * floor(ra / 360), de, radius]
+$$;
+
 -- Unit vector of a position.
 CREATE OR REPLACE FUNCTION adql_vector(ra double precision, de double precision)
 RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
