@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
-from adql.errors import AdqlError
 from adql.expressions import ExpressionCompiler
 from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
@@ -704,7 +703,3 @@ def _output_info(item: OutputItem) -> ColumnInfo:
         utype=info.utype if info else None,
         description=info.description if info else None,
     )
-
-
-def raise_unexpected(node: exp.Expr) -> AdqlError:  # pragma: no cover - helper for callers
-    return AdqlError(f"unexpected {type(node).__name__}")

@@ -128,7 +128,12 @@ class Scope:
             return (sources[0], found[0], False) if found else None
         merged = [key for key in self.merged if ident_matches(identifier, key)]
         if merged:
-            source = self.merged[merged[0]][0]
+            owners = self.merged[merged[0]]
+            others = [s for s in self.sources if s not in owners and pick(identifier, s.columns, lambda c: c.name)]
+            if others:
+                raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {others[0].label} "
+                                "and in a USING/NATURAL join)")
+            source = owners[0]
             col = pick(identifier, source.columns, lambda c: c.name)[0]
             return None, col, True
         hits: list[tuple[Source, SourceColumn]] = []

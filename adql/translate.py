@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -46,7 +46,6 @@ class Translation:
     limit: int | None = None
     max_rows: int | None = None
     overflow_possible: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
 
 
 log = logging.getLogger(__name__)

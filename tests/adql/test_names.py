@@ -292,3 +292,10 @@ def test_ungrouped_columns_are_rejected(query: str, catalog) -> None:
 )
 def test_grouped_queries_are_accepted(query: str, catalog) -> None:
     assert "GROUP BY" in translate(query, catalog).sql or "HAVING" in translate(query, catalog).sql
+
+
+def test_using_column_ambiguous_with_a_third_table(catalog) -> None:
+    with pytest.raises(AdqlError, match="ambiguous"):
+        translate(f"SELECT id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c", catalog)
+    assert translate(f"SELECT a.id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c",
+                     catalog).sql
