@@ -9,17 +9,17 @@ of other dialects can never leak through.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
-from adql.expressions import ExpressionCompiler
+from adql.expressions import ExpressionCompiler, promote
 from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
-from adql.values import GEOMETRY, PREDICATE, Value
+from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value
 
 _SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "offset", "limit",
                           "distinct", "joins", "with_"})
@@ -183,6 +183,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                             f"({len(left)} and {len(right)})", node)
         for a, b in zip(left, right, strict=False):
             self._check_union_types(a, b, node)
+        left = [_union_item(a, b) for a, b in zip(left, right, strict=False)] + left[len(right):]
         sql = f"({left_sql}) {keyword} ({right_sql})"
         if node.args.get("limit") is not None:
             raise self.fail("LIMIT is not ADQL; use SELECT TOP n", node)
@@ -300,6 +301,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         if node is self.root:
             for item, name in zip(items, unique_names([i.name for i in items]), strict=True):
                 item.name = name
+                item.value = _typed_output(item.value)
         parts.append(", ".join(f"{item.value.sql} AS {quote(item.name)}" for item in items))
         parts.append("FROM " + from_sql)
         if where_sql is not None:
@@ -670,6 +672,34 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         finally:
             self.aggregates_allowed, self.in_aggregate, self._columns_seen = saved
         return f"({sql})", items
+
+
+_PG_TYPES = {"boolean": "boolean", "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
+             "double": "double precision"}
+
+
+def _typed_output(value: Value) -> Value:
+    """Computed result columns get an explicit cast so the PostgreSQL type is
+    exactly the VOTable datatype announced (catalog columns already are)."""
+    if value.extras.get("column") is not None or value.kind not in (NUMBER, BOOLEAN, STRING):
+        return value
+    if value.kind == STRING:
+        if value.xtype or value.sql.startswith("CAST("):
+            return value
+        return value.with_sql(f"CAST({value.sql} AS text)")
+    pg_type = _PG_TYPES.get(value.datatype or "")
+    if pg_type is None or value.sql.startswith("CAST(") and value.sql.endswith(f" AS {pg_type})"):
+        return value
+    return value.with_sql(f"CAST({value.sql} AS {pg_type})")
+
+
+def _union_item(a: OutputItem, b: OutputItem) -> OutputItem:
+    """The left item with the datatype PostgreSQL gives the combined column."""
+    if a.value.kind == NUMBER and b.value.kind == NUMBER and a.value.datatype != b.value.datatype:
+        return OutputItem(a.name, replace(a.value, datatype=promote(a.value, b.value)))
+    if a.value.kind == NULL and b.value.kind != NULL:
+        return OutputItem(a.name, b.value)
+    return a
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -435,7 +435,10 @@ class ExpressionCompiler:
             pg = ("char" if target == "CHAR" else "varchar") + (f"({length})" if length else "")
             if target == "VARCHAR" and length is None:
                 pg = "text"
-            arraysize = str(length) if (length and target == "CHAR") else (f"{length}*" if length else "*")
+            if target == "CHAR":
+                arraysize = str(length or 1)  # CHAR without a length is CHAR(1), as in SQL
+            else:
+                arraysize = f"{length}*" if length else "*"
             return Value(f"CAST({value.sql} AS {pg})", STRING, "char", arraysize, aggregate=value.aggregate)
         if target == "TIMESTAMP":
             if length is not None:

@@ -88,10 +88,23 @@ def test_mutated_valid_queries(explain_dsn, query: str, data: st.DataObject) -> 
     check(_mutate(query, data), explain_dsn)
 
 
+# PostgreSQL type OIDs that carry each VOTable datatype
+_OIDS = {"boolean": {16}, "short": {21}, "int": {23}, "long": {20}, "float": {700}, "double": {701},
+         "char": {25, 1042, 1043, 1114}}
+_ARRAY_OIDS = {"double": {1022}, "char": {25}}
+
+
 @pytest.mark.parametrize("query", [q for _, q in VALID])
 def test_every_valid_production_runs_on_postgresql(explain_dsn, query: str) -> None:
     translation = translate(query, CATALOG, max_rows=3)
     with psycopg.connect(explain_dsn) as conn:
-        rows = conn.execute(translation.sql).fetchall()
+        cursor = conn.execute(translation.sql)
+        rows = cursor.fetchall()
+        types = [d.type_code for d in cursor.description]
     assert len(rows) <= 4
     assert all(len(row) == len(translation.columns) for row in rows)
+    # the result's PostgreSQL types are the announced VOTable datatypes
+    for column, oid in zip(translation.columns, types, strict=True):
+        arrays = column.arraysize not in (None, "1") and column.datatype != "char"
+        expected = _ARRAY_OIDS[column.datatype] if arrays else _OIDS[column.datatype]
+        assert oid in expected, (column, oid)
