@@ -515,10 +515,30 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
         if on is not None:
             condition = self.condition(on, scope)
+            if side == "FULL":
+                self._check_full_join(on, scope, left_sources, right_sources)
             return f"{left_sql} {keyword} {right_sql} ON {condition}"
         if side:
             raise self.fail(f"{side} OUTER JOIN needs ON or USING", join)
         return f"{left_sql} CROSS JOIN {right_sql}"
+
+    def _check_full_join(self, on: exp.Expr, scope: Scope, left: list[Source], right: list[Source]) -> None:
+        """PostgreSQL runs FULL joins only on equalities between a column of each side."""
+        conjuncts = list(on.flatten()) if isinstance(on, exp.And) else [on]
+        for conjunct in conjuncts:
+            while isinstance(conjunct, exp.Paren):
+                conjunct = conjunct.this
+            sides = []
+            if isinstance(conjunct, exp.EQ):
+                for operand in (conjunct.this, conjunct.expression):
+                    owners = set()
+                    for column in operand.find_all(exp.Column):
+                        found = scope.lookup(column)
+                        owners.add("L" if found and found[0] in left else "R" if found and found[0] in right else "?")
+                    sides.append(owners.pop() if len(owners) == 1 else None)
+            if sides not in (["L", "R"], ["R", "L"]):
+                raise self.fail("FULL OUTER JOIN needs ON conditions of the form left.column = right.column "
+                                "(joined with AND), or USING", conjunct)
 
     def _join_column(self, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str) -> str:
         hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]

@@ -311,6 +311,8 @@ class ExpressionCompiler:
         high = self.expr(node.args["high"], scope)
         self.check_comparable(value, low, node)
         self.check_comparable(value, high, node)
+        if BOOLEAN in (value.kind, low.kind, high.kind):
+            raise self.fail("BETWEEN does not apply to boolean values", node)
         return Value(f"({value.sql} BETWEEN {low.sql} AND {high.sql})", PREDICATE)
 
     def in_predicate(self: Compiler, node: exp.In, scope: Scope) -> Value:
@@ -325,11 +327,15 @@ class ExpressionCompiler:
         items = node.expressions
         if not items or node.args.get("unnest") or node.args.get("field"):
             raise self.fail("IN needs a list of values or a subquery", node)
-        compiled = []
+        values = []
         for item in items:
             item_value = self.expr(item, scope)
             self.check_comparable(value, item_value, item)
-            compiled.append(_boolean_constants(item_value, value).sql)
+            values.append(item_value)
+        if any(_boolean_constants(value, v) is not value for v in values):
+            # a 0/1 constant tested against boolean values: compare one by one
+            return Value("(" + " OR ".join(_equal_sql(value, v) for v in values) + ")", PREDICATE)
+        compiled = [_boolean_constants(v, value).sql for v in values]
         return Value(f"({value.sql} IN ({', '.join(compiled)}))", PREDICATE)
 
     def like(self: Compiler, node: exp.Like | exp.ILike, scope: Scope) -> Value:
@@ -366,14 +372,13 @@ class ExpressionCompiler:
         operand = node.args.get("this")
         operand_value = self.expr(operand, scope) if operand is not None else None
         parts = ["CASE"]
-        if operand_value is not None:
-            parts.append(operand_value.sql)
         results: list[Value] = []
         for branch in node.args.get("ifs") or []:
             if operand_value is not None:
+                # simple CASE as searched CASE: operand = value, with ADQL's 0/1 for booleans
                 when_value = self.expr(branch.this, scope)
                 self.check_comparable(operand_value, when_value, branch)
-                when = _boolean_constants(when_value, operand_value).sql
+                when = _equal_sql(operand_value, when_value)
             else:
                 when = self.condition(branch.this, scope)
             result = self.expr(branch.args["true"], scope)
@@ -632,6 +637,10 @@ def _unit_only(info: ColumnInfo | None) -> ColumnInfo | None:
     if info is None or not info.unit:
         return None
     return ColumnInfo(name=info.name, datatype=info.datatype, unit=info.unit, ucd=info.ucd)
+
+
+def _equal_sql(a: Value, b: Value) -> str:
+    return f"({_boolean_constants(a, b).sql} = {_boolean_constants(b, a).sql})"
 
 
 def _boolean_constants(value: Value, other: Value) -> Value:

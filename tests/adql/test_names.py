@@ -299,3 +299,18 @@ def test_using_column_ambiguous_with_a_third_table(catalog) -> None:
         translate(f"SELECT id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c", catalog)
     assert translate(f"SELECT a.id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c",
                      catalog).sql
+
+
+@pytest.mark.parametrize(
+    "condition", ["p.id < o.id", "p.id = p.id", "1 = CONTAINS(POINT(p.ra, p.dec), CIRCLE(o.ra, o.dec, 1))",
+                  "p.id = o.id OR p.ra = o.ra", "p.id = 3"],
+)
+def test_full_join_needs_column_equalities(condition: str, catalog) -> None:
+    with pytest.raises(AdqlError, match="FULL OUTER JOIN"):
+        translate(f"SELECT p.id FROM {P} AS p FULL OUTER JOIN adqltest.other AS o ON {condition}", catalog)
+
+
+def test_full_join_with_equalities(catalog) -> None:
+    sql = translate(f"SELECT p.id FROM {P} AS p FULL JOIN adqltest.other AS o ON (o.id = p.id) AND p.ra = o.ra",
+                    catalog).sql
+    assert "FULL OUTER JOIN" in sql
