@@ -425,6 +425,9 @@ class GeometryCompiler:
                     prefilter = self.spatial.region_prefilter(a.position, b.region)
                 elif b.shape == "circle" and b.position is not None and b.radius is not None:
                     prefilter = self.spatial.join_prefilter(a.position, b.position, b.radius)
+            elif a.point is not None and b.shape == "circle" and b.position is not None and b.radius is not None:
+                # circles around indexed positions that contain a fixed point: a cone around the point
+                prefilter = self.spatial.region_prefilter(b.position, Circle(a.point[0], a.point[1], b.radius))
         else:
             if "moc" in (a.shape, b.shape):
                 raise self.fail(f"{name} with a MOC is only supported for a point and a MOC", node)

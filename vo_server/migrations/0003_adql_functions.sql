@@ -274,14 +274,6 @@ BEGIN
 END
 $$;
 
--- Vertices of a polygon as unit vectors (a 2-D array n x 3).
-CREATE OR REPLACE FUNCTION adql_polygon_vectors(poly double precision[])
-RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT array_agg(v ORDER BY i)
-  FROM (SELECT i, adql_vector(poly[2 * i - 1], poly[2 * i]) AS v
-        FROM generate_series(1, array_length(poly, 1) / 2) AS i) AS s
-$$;
-
 -- Smallest distance (degrees) from a point to the boundary of a polygon.
 CREATE OR REPLACE FUNCTION adql_polygon_edge_distance(ra double precision, de double precision,
                                                       poly double precision[])
