@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from adql import PlainSpatialCompiler, translate
+from adql.spatial import Circle
 from tests.adql.support import CATALOG, RangeTestCompiler, run
 
 P = "adqltest.points"
@@ -361,7 +362,7 @@ def test_circles_around_rows_containing_a_fixed_point(sky, query_dsn) -> None:
     adql = f"SELECT id FROM {P} WHERE 1 = CONTAINS(POINT(10, 20), CIRCLE(ra, dec, 1.5))"
     compiler = RangeTestCompiler()
     indexed = translate(adql, CATALOG, compiler)
-    assert compiler.calls == [__import__("adql.spatial").spatial.Circle(10.0, 20.0, 1.5)]
+    assert compiler.calls == [Circle(10.0, 20.0, 1.5)]
     got = {r[0] for r in run(query_dsn, indexed.sql)}
     assert got == ids_of(query_dsn, adql)
     assert got == ids_of(query_dsn, f"SELECT id FROM {P} WHERE DISTANCE(ra, dec, 10, 20) <= 1.5") and got
