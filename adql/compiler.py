@@ -126,6 +126,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         elif isinstance(node, exp.Union | exp.Intersect | exp.Except):
             sql, items = self.set_operation(node, scope)
         elif isinstance(node, exp.Subquery) and not node.args.get("alias"):
+            if node is self.root and node.args.get("order") is None and node.args.get("offset") is None:
+                self.root = node.this  # a parenthesised query: its content is the outermost query
             inner_sql, items = self.query(node.this, scope)
             sql = inner_sql
             sql, items = self._query_modifiers(node, sql, items, scope)
@@ -144,6 +146,10 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         clauses = [f"SELECT * FROM ({sql}) AS {quote(self.new_alias('q'))}"]
         if order is not None:
             clauses.append("ORDER BY " + ", ".join(self.output_order(order, items)))
+        if node is self.root:
+            limit = self.root_limit(None)
+            if limit is not None:
+                clauses.append(f"LIMIT {limit}")
         if offset is not None:
             clauses.append(f"OFFSET {self.unsigned(offset.expression, 'OFFSET')}")
         return " ".join(clauses), items

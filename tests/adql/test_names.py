@@ -314,3 +314,14 @@ def test_full_join_with_equalities(catalog) -> None:
     sql = translate(f"SELECT p.id FROM {P} AS p FULL JOIN adqltest.other AS o ON (o.id = p.id) AND p.ra = o.ra",
                     catalog).sql
     assert "FULL OUTER JOIN" in sql
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"(SELECT id FROM {P})", f"((SELECT id FROM {P}))", f"(SELECT id FROM {P}) ORDER BY 1",
+     f"(SELECT id FROM {P}) ORDER BY id OFFSET 2", f"(SELECT TOP 50 id FROM {P})"],
+)
+def test_max_rows_applies_to_parenthesised_queries(query: str, catalog) -> None:
+    translation = translate(query, catalog, max_rows=20)
+    assert translation.limit == 21 and translation.overflow_possible
+    assert "LIMIT 21" in translation.sql
