@@ -49,7 +49,7 @@ GRANT SELECT ON vo_sky.skymaps, vo_sky.skymap_tiles TO PUBLIC;
 -- Nested HEALPix index at depth 29 of (ra, dec) in degrees: the same cell as
 -- vo_server.sky.hpx.hpx_index (cdshealpix) except within ~1e-7 of a depth-29
 -- cell edge.  Used when a position is not a stored, indexed one.
-CREATE FUNCTION vo_sky.hpx29(ra double precision, dec double precision) RETURNS bigint
+CREATE FUNCTION vo_sky.hpx29(ra_deg double precision, dec_deg double precision) RETURNS bigint
 LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
 DECLARE
     nside constant double precision := 536870912;  -- 2^29
@@ -67,12 +67,13 @@ DECLARE
     iy bigint;
     ntt bigint;
 BEGIN
-    IF dec < -90 OR dec > 90 OR ra <> ra OR dec <> dec OR ra IN ('Infinity', '-Infinity') THEN
+    IF dec_deg < -90 OR dec_deg > 90 OR ra_deg <> ra_deg OR dec_deg <> dec_deg
+       OR ra_deg IN ('Infinity', '-Infinity') THEN
         RETURN NULL;
     END IF;
-    z := sind(dec);
+    z := sind(dec_deg);
     za := abs(z);
-    tt := (ra - 360 * floor(ra / 360)) / 90;  -- in [0, 4)
+    tt := (ra_deg - 360 * floor(ra_deg / 360)) / 90;  -- in [0, 4)
     IF tt >= 4 THEN tt := 0; END IF;
     IF za <= 2.0 / 3.0 THEN
         jp := floor(nside * (0.5 + tt - z * 0.75));
@@ -92,7 +93,7 @@ BEGIN
         ntt := least(3, floor(tt)::bigint);
         tp := tt - ntt;
         -- sqrt(3 (1 - |z|)) computed without cancellation near the poles
-        tmp := nside * sqrt(6.0) * sind((90 - abs(dec)) / 2);
+        tmp := nside * sqrt(6.0) * sind((90 - abs(dec_deg)) / 2);
         jp := least(536870911, floor(tp * tmp)::bigint);
         jm := least(536870911, floor((1 - tp) * tmp)::bigint);
         IF z >= 0 THEN
@@ -130,18 +131,18 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 $$;
 
 -- Probability density (per steradian) of the map at a position.
-CREATE FUNCTION vo_sky.gw_probdensity(map_name text, ra double precision, dec double precision)
+CREATE FUNCTION vo_sky.gw_probdensity(map_name text, ra_deg double precision, dec_deg double precision)
 RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN h < (t).hi THEN (t).probdensity END
-    FROM (SELECT vo_sky.hpx29(ra, dec) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
+    FROM (SELECT vo_sky.hpx29(ra_deg, dec_deg) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
 $$;
 
 -- Searched probability (credible level) of a position: the probability of the
 -- smallest greedy credible region that contains it.
-CREATE FUNCTION vo_sky.gw_credible_level(map_name text, ra double precision, dec double precision)
+CREATE FUNCTION vo_sky.gw_credible_level(map_name text, ra_deg double precision, dec_deg double precision)
 RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT CASE WHEN h < (t).hi THEN (t).cum_prob END
-    FROM (SELECT vo_sky.hpx29(ra, dec) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
+    FROM (SELECT vo_sky.hpx29(ra_deg, dec_deg) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
 $$;
 
 -- The depth-29 ranges of the credible region at ``level`` (the fewest tiles,
