@@ -104,7 +104,7 @@ def _query_moc(request: Request) -> MOC:
         raise ValueError("ra, dec and sr must be numbers (degrees)") from None
     if not (math.isfinite(ra) and -90 <= dec <= 90 and 0 < sr <= 180):
         raise ValueError("need -90 <= dec <= 90 and 0 < sr <= 180 (degrees)")
-    return MOC.from_cone(Longitude(ra % 360 * u.deg), Latitude(dec * u.deg), sr * u.deg, max_depth=SEARCH_ORDER)
+    return MOC.from_cone(Longitude(ra % 360 * u.deg), Latitude(dec * u.deg), radius=sr * u.deg, max_depth=SEARCH_ORDER)
 
 
 async def moc_search(request: Request) -> Response:

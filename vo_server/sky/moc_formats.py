@@ -32,7 +32,8 @@ def choose_format(format_param: str | None, accept: str | None) -> str:
 def serialise(moc: MOC, fmt: str) -> bytes:
     if fmt == "fits":
         buffer = io.BytesIO()
-        moc.serialize(format="fits").writeto(buffer)
+        # NUNIQ with MOCORDER: MOC 2.0 and readable by MOC 1.x tools (as the IVOA examples are)
+        moc.serialize(format="fits", v1_compatible=True).writeto(buffer)
         return buffer.getvalue()
     if fmt == "ascii":
         return (moc.to_string(format="ascii").strip() + "\n").encode()
