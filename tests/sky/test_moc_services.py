@@ -116,3 +116,18 @@ def test_sql_udf_functions(db_target, loaded):
             "SELECT count(*) FROM moctest.field f WHERE EXISTS (SELECT 1 FROM vo_sky.gw_region_ranges('S200129m', 0.9) r "
             "WHERE f.hpx >= r.lo AND f.hpx < r.hi)").fetchone()[0]
         assert inside == 0
+
+
+def test_sql_region_membership_agrees_with_ranges(db_target, loaded):
+    rng = np.random.default_rng(13)
+    ra, dec = rng.normal(318.3, 5, 400) % 360, np.clip(rng.normal(4.5, 5, 400), -90, 90)
+    with psycopg.connect(db_target.query_dsn) as conn:
+        rows = conn.execute(
+            "SELECT vo_sky.gw_in_region('S200129m', 0.9, r, d), EXISTS (SELECT 1 FROM "
+            "vo_sky.gw_region_ranges('S200129m', 0.9) g WHERE vo_sky.hpx29(r, d) >= g.lo AND vo_sky.hpx29(r, d) < g.hi), "
+            "vo_sky.gw_credible_level_hpx('S200129m', vo_sky.hpx29(r, d)) = vo_sky.gw_credible_level('S200129m', r, d) "
+            "FROM unnest(%s::float8[], %s::float8[]) u(r, d)", (ra.tolist(), dec.tolist())).fetchall()
+    member = np.array([r[0] for r in rows])
+    assert np.array_equal(member, np.array([r[1] for r in rows]))
+    assert 0.05 < member.mean() < 0.9
+    assert all(r[2] for r in rows)

@@ -127,9 +127,8 @@ async def gw_sources(request: Request) -> Response:
             raise GwRequestError("table=SCHEMA.TABLE is required (a published table with a position)")
         async with db.owner.connection() as conn:
             tables = await positional_tables(conn, qualified)
-            cur = await conn.execute(
-                "SELECT coalesce(min(rank), %s) FROM vo_sky.skymap_tiles WHERE skymap_id = %s AND cum_prob >= %s",
-                (summary["tile_count"] - 1, summary["skymap_id"], level))
+            cur = await conn.execute("SELECT least(vo_sky.gw_region_last_rank(%s, %s), %s)",
+                                     (name, level, summary["tile_count"] - 1))
             last_rank = (await cur.fetchone())[0]
         if not tables:
             raise GwRequestError(f"{qualified!r} is not a published table with an indexed position")

@@ -43,6 +43,7 @@ CREATE TABLE vo_sky.skymap_tiles (
     PRIMARY KEY (skymap_id, rank)
 );
 CREATE INDEX skymap_tiles_lo ON vo_sky.skymap_tiles (skymap_id, lo) INCLUDE (hi);
+CREATE INDEX skymap_tiles_cum_prob ON vo_sky.skymap_tiles (skymap_id, cum_prob);
 
 GRANT SELECT ON vo_sky.skymaps, vo_sky.skymap_tiles TO PUBLIC;
 
@@ -145,6 +146,17 @@ RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
     FROM (SELECT vo_sky.hpx29(ra_deg, dec_deg) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
 $$;
 
+-- The last rank of the credible region at ``level``: the first tile whose
+-- cumulative probability reaches it (cum_prob grows with rank: one index descent).
+CREATE FUNCTION vo_sky.gw_region_last_rank(map_name text, level double precision)
+RETURNS integer LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(
+        (SELECT t.rank FROM vo_sky.skymap_tiles t
+         WHERE t.skymap_id = (SELECT skymap_id FROM vo_sky.skymaps WHERE name = map_name) AND t.cum_prob >= level
+         ORDER BY t.cum_prob LIMIT 1),
+        2147483647)
+$$;
+
 -- The depth-29 ranges of the credible region at ``level`` (the fewest tiles,
 -- densest first, whose probability reaches it), coalesced where tiles touch.
 CREATE FUNCTION vo_sky.gw_region_ranges(map_name text, level double precision)
@@ -152,10 +164,7 @@ RETURNS TABLE (lo bigint, hi bigint) LANGUAGE sql STABLE PARALLEL SAFE ROWS 200 
     WITH m AS (SELECT skymap_id FROM vo_sky.skymaps WHERE name = map_name),
     region AS (
         SELECT t.lo, t.hi FROM vo_sky.skymap_tiles t, m
-        WHERE t.skymap_id = m.skymap_id
-          AND t.rank <= coalesce((SELECT min(c.rank) FROM vo_sky.skymap_tiles c, m
-                                  WHERE c.skymap_id = m.skymap_id AND c.cum_prob >= level),
-                                 2147483647)
+        WHERE t.skymap_id = m.skymap_id AND t.rank <= vo_sky.gw_region_last_rank(map_name, level)
     ),
     marked AS (
         SELECT r.lo, r.hi, CASE WHEN r.lo = lag(r.hi) OVER (ORDER BY r.lo) THEN 0 ELSE 1 END AS starts
@@ -163,4 +172,24 @@ RETURNS TABLE (lo bigint, hi bigint) LANGUAGE sql STABLE PARALLEL SAFE ROWS 200 
     ),
     grouped AS (SELECT m2.lo, m2.hi, sum(m2.starts) OVER (ORDER BY m2.lo) AS g FROM marked m2)
     SELECT min(g2.lo), max(g2.hi) FROM grouped g2 GROUP BY g2.g ORDER BY 1
+$$;
+
+-- Faster forms for a stored, indexed position: the depth-29 index is given.
+CREATE FUNCTION vo_sky.gw_probdensity_hpx(map_name text, hpx bigint)
+RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN hpx < (t).hi THEN (t).probdensity END FROM (SELECT vo_sky.skymap_tile(map_name, hpx) AS t) x
+$$;
+
+CREATE FUNCTION vo_sky.gw_credible_level_hpx(map_name text, hpx bigint)
+RETURNS double precision LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT CASE WHEN hpx < (t).hi THEN (t).cum_prob END FROM (SELECT vo_sky.skymap_tile(map_name, hpx) AS t) x
+$$;
+
+-- Exact membership of a position in the credible region at ``level`` (the
+-- same tiles as gw_region_ranges).
+CREATE FUNCTION vo_sky.gw_in_region(map_name text, level double precision, ra_deg double precision,
+                                    dec_deg double precision)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(h < (t).hi AND (t).rank <= vo_sky.gw_region_last_rank(map_name, level), false)
+    FROM (SELECT vo_sky.hpx29(ra_deg, dec_deg) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
 $$;
