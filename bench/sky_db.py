@@ -1,34 +1,40 @@
 """A Debian PostgreSQL 15 cluster with the extensions the sky benchmarks
-compare against (q3c, pgSphere), and a 1e7-row uniform-sky table indexed
-three ways: our ``hpx`` btree (table clustered by it), ``q3c_ang2ipix`` and
-a pgSphere ``spoint`` GiST.  Built once under ``var/bench-pg15`` and reused.
+compare against (q3c, pgSphere), and a 1e7-row uniform-sky table published
+by vo-server's own ingest (``hpx`` btree, clustered, coverage MOC) and also
+indexed with ``q3c_ang2ipix`` and a pgSphere ``spoint`` GiST, so every
+method reads the same rows.  Built once under ``var/bench-pg15`` and reused.
 
 Needs ``apt-get install -y postgresql-15 postgresql-15-q3c postgresql-15-pgsphere``.
 """
 
 from __future__ import annotations
 
-import io
 import os
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import psycopg
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vo_server.sky.hpx import hpx_index  # noqa: E402
+from vo_server.db.migrations import upgrade  # noqa: E402
+from vo_server.db.target import DatabaseTarget  # noqa: E402
+from vo_server.ingest.loader import IngestRequest, ingest  # noqa: E402
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
 DATA_DIR = ROOT / "var" / "bench-pg15"
 PORT = int(os.environ.get("BENCH_PG_PORT", "54415"))
-DSN = f"host=127.0.0.1 port={PORT} user=postgres dbname=bench"
+DSN = f"host=127.0.0.1 port={PORT} user=postgres dbname=vo_bench"
+QUERY_DSN = f"host=127.0.0.1 port={PORT} user=vo_query dbname=vo_bench"
 ROWS = int(os.environ.get("BENCH_ROWS", "10000000"))
-TABLE = "cat.sources"
+TABLE = "bench.sources"
 
 
 def _as_postgres(cmd: list[str]) -> list[str]:
@@ -55,8 +61,11 @@ def start_cluster() -> None:
         subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(DATA_DIR), "-l",
                                      str(DATA_DIR / "server.log"), "-w", "start"]), check=True)
     with psycopg.connect(f"host=127.0.0.1 port={PORT} user=postgres dbname=postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'bench'").fetchone():
-            conn.execute("CREATE DATABASE bench")
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = 'vo_bench'").fetchone():
+            conn.execute("CREATE DATABASE vo_bench")
+        conn.execute("DROP DATABASE IF EXISTS bench")  # the older layout of this script
+        if not conn.execute("SELECT 1 FROM pg_roles WHERE rolname = 'vo_query'").fetchone():
+            conn.execute("CREATE ROLE vo_query LOGIN")
 
 
 def stop_cluster() -> None:
@@ -75,51 +84,58 @@ def enable_extensions(conn: psycopg.Connection) -> dict[str, str | None]:
     return errors
 
 
-def build_table(conn: psycopg.Connection, extensions: dict[str, str | None]) -> None:
-    exists = conn.execute("SELECT to_regclass(%s) IS NOT NULL", (TABLE,)).fetchone()[0]
-    if exists and conn.execute(f"SELECT count(*) FROM {TABLE}").fetchone()[0] == ROWS:
-        return
-    t0 = time.perf_counter()
-    rng = np.random.default_rng(20170817)
-    ra = rng.uniform(0, 360, ROWS)
-    dec = np.degrees(np.arcsin(rng.uniform(-1, 1, ROWS)))
-    hpx, _valid = hpx_index(ra, dec)
-    order = np.argsort(hpx, kind="stable")
-    ra, dec, hpx = ra[order], dec[order], hpx[order]
-    conn.execute("CREATE SCHEMA IF NOT EXISTS cat")
-    conn.execute(f"DROP TABLE IF EXISTS {TABLE}")
-    conn.execute(f"CREATE TABLE {TABLE} (id bigint, ra double precision, dec double precision, "
-                 "mag real, hpx bigint)")
-    mag = rng.uniform(10, 21, ROWS).astype(np.float32)
-    chunk = 1_000_000
-    with conn.cursor() as cur, cur.copy(f"COPY {TABLE} FROM STDIN") as copy:
-        for start in range(0, ROWS, chunk):
-            end = min(start + chunk, ROWS)
-            buf = io.StringIO()
-            block = np.empty(end - start, dtype=[("i", "i8"), ("ra", "f8"), ("dec", "f8"), ("mag", "f4"),
-                                                 ("hpx", "i8")])
-            block["i"], block["ra"], block["dec"] = np.arange(start, end), ra[start:end], dec[start:end]
-            block["mag"], block["hpx"] = mag[start:end], hpx[start:end]
-            np.savetxt(buf, block, fmt=["%d", "%.17g", "%.17g", "%.9g", "%d"], delimiter="\t")
-            copy.write(buf.getvalue())
-    print(f"loaded {ROWS} rows in {time.perf_counter() - t0:.0f} s", flush=True)
-    conn.execute(f"CREATE INDEX sources_hpx ON {TABLE} (hpx)")
-    conn.execute(f"ALTER TABLE {TABLE} CLUSTER ON sources_hpx")
-    if extensions.get("q3c") is None:
-        conn.execute(f"CREATE INDEX sources_q3c ON {TABLE} (q3c_ang2ipix(ra, dec))")
-    if extensions.get("pg_sphere") is None:
-        conn.execute(f"CREATE INDEX sources_spoint ON {TABLE} USING gist "
-                     "(spoint(radians(ra), radians(dec)))")
-    conn.execute(f"VACUUM ANALYZE {TABLE}")
-    print(f"table ready in {time.perf_counter() - t0:.0f} s", flush=True)
+def target() -> DatabaseTarget:
+    """The benchmark database as vo-server sees it: owner postgres, queries as
+    the vo_query login role (created here: the foundation's SET ROLE check,
+    ``pg_has_role(..., 'SET')``, needs PostgreSQL 16)."""
+    return DatabaseTarget(DSN, QUERY_DSN, "vo_query", set_role=False, embedded=False)
+
+
+def build_table(extensions: dict[str, str | None]) -> None:
+    """Publish bench.sources through vo-server's own ingest (hpx, clustering,
+    coverage MOC), then add the q3c and pgSphere indexes on the same rows."""
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        published = conn.execute("SELECT row_count FROM vo_internal.published_tables "
+                                 "WHERE schema_name = 'bench' AND table_name = 'sources'").fetchone()
+    if not published or published[0] != ROWS:
+        t0 = time.perf_counter()
+        rng = np.random.default_rng(20170817)
+        table = pa.table({
+            "source_id": np.arange(ROWS, dtype=np.int64),
+            "ra": rng.uniform(0, 360, ROWS),
+            "dec": np.degrees(np.arcsin(rng.uniform(-1, 1, ROWS))),
+            "mag": rng.uniform(10, 21, ROWS).astype(np.float32),
+            "dist": rng.uniform(5, 2000, ROWS),
+        })
+        with tempfile.TemporaryDirectory() as tmp:
+            path = Path(tmp) / "sources.parquet"
+            pq.write_table(table, path)
+            del table
+            ingest(target(), IngestRequest(path=path, table=TABLE, ra="ra", dec="dec", mode="replace"))
+        print(f"ingested {ROWS} rows in {time.perf_counter() - t0:.0f} s", flush=True)
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        if extensions.get("q3c") is None:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS sources_q3c ON {TABLE} (q3c_ang2ipix(ra, dec))")
+        if extensions.get("pg_sphere") is None:
+            conn.execute(f"CREATE INDEX IF NOT EXISTS sources_spoint ON {TABLE} USING gist "
+                         "(spoint(radians(ra), radians(dec)))")
+        conn.execute(f"VACUUM ANALYZE {TABLE}")
 
 
 def prepare() -> dict[str, str | None]:
     start_cluster()
+    upgrade(target())
     with psycopg.connect(DSN, autocommit=True) as conn:
         extensions = enable_extensions(conn)
-        build_table(conn, extensions)
+    build_table(extensions)
     return extensions
+
+
+def server_env() -> dict[str, str]:
+    """Environment for ``vo-server serve`` on the benchmark database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VO_SERVER_")}
+    env.update(VO_SERVER_DSN=DSN, VO_SERVER_QUERY_DSN=QUERY_DSN, VO_SERVER_LOG_LEVEL="warning", VO_SERVER_DATA_DIR=str(ROOT / "var" / "bench"))
+    return env
 
 
 if __name__ == "__main__":
