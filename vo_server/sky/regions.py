@@ -3,8 +3,8 @@
 A region becomes the HEALPix cells (from cdshealpix) that cover it, at a
 depth chosen from its size and from how dense the searched table is: finer
 cells cut fewer rows that the exact test must reject but need more index
-ranges (each a btree descent, and each an OR arm the planner must plan), so
-the depth minimising ``ranges * RANGE_COST + excess_rows * ROW_COST`` wins.
+ranges (each a btree descent, and each an OR arm the planner must plan);
+``search_depth`` balances the two (constants measured, see docs/sky.md).
 Cells are marked *interior* (fully inside: no exact test needed) or
 *boundary*.  Ranges are half-open ``[lo, hi)`` at depth 29, sorted and
 disjoint, as ``np.int64`` arrays of shape (n, 2).
@@ -19,6 +19,7 @@ import astropy.units as u
 import cdshealpix.nested as healpix
 import numpy as np
 from astropy.coordinates import Latitude, Longitude
+from cdshealpix.nested.healpix import cdshealpix as _core
 from mocpy import MOC
 
 from adql.spatial import Box, Circle, Moc, Polygon, Region
@@ -29,8 +30,14 @@ CELLS_29 = 12 * 4 ** INDEX_DEPTH
 # Cost model (microseconds), measured on a clustered 1e7-row table with
 # EXPLAIN ANALYZE (see docs/sky.md): one OR-ed BETWEEN arm (planning +
 # bitmap index scan) against one row fetched and rejected by the exact test.
-RANGE_COST_US = 12.0
-ROW_COST_US = 0.4
+RANGE_COST_US = 40.0
+ROW_COST_US = 3.0
+# Measured with cdshealpix cone_search(depth, depth_delta=2): ranges ~ 3.7 radius / cell,
+# rows in boundary cells outside the cone ~ 4.2 radius * cell * density.
+RANGES_PER_RADIUS_CELL = 3.7
+SHAPE_RATIO = 3.7 / 4.2
+TARGET_RANGES = 32
+REFINE_DEPTH = 2
 DEFAULT_ROWS = 10_000_000
 # Above this many ranges a filter is coarsened (its superset grows, its SQL stays small).
 MAX_RANGES = 200
@@ -85,36 +92,19 @@ def _from_cells(ipix: np.ndarray, depth: np.ndarray, full: np.ndarray, search_de
     return RegionRanges(merge_ranges(lo, hi), merge_ranges(lo[full], hi[full]), search_depth)
 
 
-def _excess_rows(cells: tuple[np.ndarray, np.ndarray, np.ndarray], rows: float) -> float:
-    """Expected rows in boundary cells but outside the region (half the boundary area)."""
-    _ipix, depth, full = cells
-    boundary = np.asarray(depth, dtype=np.int64)[~np.asarray(full, dtype=bool)]
-    fraction = float(np.sum(4.0 ** (INDEX_DEPTH - boundary))) / CELLS_29
-    return 0.5 * fraction * rows
+def search_depth(size_deg: float, rows: float | None, offset: int = 0) -> int:
+    """The cell depth for a region of ``size_deg`` (radius) on a table of ``rows``.
 
-
-def _cost(cells: tuple[np.ndarray, np.ndarray, np.ndarray], rows: float) -> float:
-    lo, hi = cells_to_ranges(cells[0], cells[1])
-    return len(merge_ranges(lo, hi)) * RANGE_COST_US + _excess_rows(cells, rows) * ROW_COST_US
-
-
-def _adaptive(search, size_deg: float, rows: float | None) -> RegionRanges:
-    """Run ``search(depth) -> (ipix, depth, fully_covered)`` at candidate
-    depths around the one whose cells match the region size; keep the cheapest."""
-    rows = float(rows if rows is not None else DEFAULT_ROWS)
-    base = 0
-    while base < INDEX_DEPTH and cell_size_deg(base + 1) > size_deg:
-        base += 1
-    best: tuple[float, int, tuple] | None = None
-    for depth in range(max(base - 1, 0), min(base + 4, INDEX_DEPTH) + 1):
-        cells = search(depth)
-        cost = _cost(cells, rows)
-        if best is None or cost < best[0]:
-            best = (cost, depth, cells)
-        elif cost > 2 * best[0]:
-            break
-    assert best is not None
-    return _from_cells(*best[2], best[1])
+    Boundary cells cost rows the exact test rejects (~ size * cell * density)
+    and each range costs an index descent and an OR arm (~ size / cell), so
+    the best cell size balances them and does not depend on the region's
+    size: sqrt(RANGE_COST / ROW_COST * SHAPE / density).  Large regions get
+    coarser cells so the filter keeps at most ~TARGET_RANGES ranges."""
+    density = float(rows if rows is not None else DEFAULT_ROWS) / SKY_DEG2
+    best = math.sqrt(RANGE_COST_US / ROW_COST_US * SHAPE_RATIO / max(density, 1e-9))
+    cell = max(best, RANGES_PER_RADIUS_CELL * size_deg / TARGET_RANGES)
+    depth = int(math.floor(math.log2(cell_size_deg(0) / cell))) + offset
+    return max(0, min(depth, INDEX_DEPTH - REFINE_DEPTH))
 
 
 def _check_position(ra: float, dec: float) -> None:
@@ -136,13 +126,11 @@ def cone_ranges(ra: float, dec: float, radius: float, rows: float | None = None)
         raise RegionError(f"the radius must be a non-negative number of degrees, not {radius}")
     if radius >= 180:
         return whole_sky()
-    lon, lat = Longitude(ra % 360 * u.deg), Latitude(dec * u.deg)
-    radius_q = max(radius, 1e-10) * u.deg
-
-    def search(depth: int):
-        return healpix.cone_search(lon, lat, radius_q, depth, depth_delta=2)
-
-    return _adaptive(search, radius, rows)
+    depth = search_depth(radius, rows)
+    # cdshealpix's compiled core directly: the astropy wrappers cost more than the search
+    ipix, depths, full = _core.cone_search(np.uint8(depth), np.uint8(REFINE_DEPTH), math.radians(ra % 360),
+                                           math.radians(dec), math.radians(max(radius, 1e-10)), False)
+    return _from_cells(ipix, depths, full, depth)
 
 
 def polygon_ranges(vertices: tuple[tuple[float, float], ...], rows: float | None = None) -> RegionRanges:
@@ -156,10 +144,8 @@ def polygon_ranges(vertices: tuple[tuple[float, float], ...], rows: float | None
     centre = _mean_direction(vertices)
     size = max(_distance(centre, v) for v in vertices)
 
-    def search(depth: int):
-        return healpix.polygon_search(lon, lat, depth)
-
-    return _adaptive(search, size, rows)
+    depth = search_depth(size, rows)
+    return _from_cells(*healpix.polygon_search(lon, lat, depth + REFINE_DEPTH), depth + REFINE_DEPTH)
 
 
 def box_ranges(box: Box, rows: float | None = None) -> RegionRanges:
