@@ -1,7 +1,9 @@
 """Cone search benchmark (issue 5): median and p95 latency of cone searches
 on a 1e7-row table at radii 1', 10', 1 deg, 5 deg (random centres, warm),
-for our path (SQL only: range computation + query + fetch; end to end
-through /scs and, when the server has it, /tap/sync) against
+for our path (SQL only: range computation + query + fetch, with the
+numbers as parameters as /scs sends them, and as literals as the ADQL
+prefilter embeds them; end to end through /scs and, when the server has it,
+/tap/sync) against
 ``q3c_radial_query`` and pgSphere ``<@ scircle`` on the same PostgreSQL 15,
 same table, same run.  Prints ratios (ours / reference; < 1 = faster).
 
@@ -30,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sky_db  # noqa: E402
 
-from vo_server.sky.ranges_sql import cone_filter_sql  # noqa: E402
+from vo_server.sky.ranges_sql import cone_filter_params, cone_filter_sql  # noqa: E402
 from vo_server.sky.regions import cone_ranges  # noqa: E402
 
 RADII = {"1'": 1 / 60, "10'": 10 / 60, "1 deg": 1.0, "5 deg": 5.0}
@@ -57,6 +59,11 @@ def methods(conn: psycopg.Connection, rows: int, http: httpx.Client | None, tap:
             ) -> dict[str, Callable[[float, float, float], int]]:
     def ours(ra: float, dec: float, r: float) -> int:
         region = cone_ranges(ra, dec, r, rows)
+        where, params = cone_filter_params("hpx", "ra", "dec", ra, dec, r, region)
+        return len(conn.execute(f"SELECT source_id, ra, dec FROM bench.sources WHERE {where}", params).fetchall())
+
+    def ours_literal(ra: float, dec: float, r: float) -> int:
+        region = cone_ranges(ra, dec, r, rows)
         where = cone_filter_sql("hpx", "ra", "dec", ra, dec, r, region)
         return len(conn.execute(f"SELECT source_id, ra, dec FROM bench.sources WHERE {where}").fetchall())
 
@@ -69,8 +76,8 @@ def methods(conn: psycopg.Connection, rows: int, http: httpx.Client | None, tap:
             "SELECT source_id, ra, dec FROM bench.sources WHERE spoint(radians(ra), radians(dec)) <@ "
             "scircle(spoint(radians(%s), radians(%s)), radians(%s))", (ra, dec, r)).fetchall())
 
-    found: dict[str, Callable[[float, float, float], int]] = {"ours (SQL)": ours, "q3c": q3c,
-                                                              "pgSphere": pgsphere}
+    found: dict[str, Callable[[float, float, float], int]] = {
+        "ours (SQL)": ours, "ours (literal)": ours_literal, "q3c": q3c, "pgSphere": pgsphere}
     if http is not None:
         def scs(ra: float, dec: float, r: float) -> int:
             response = http.get("/scs/bench.sources", params={"RA": ra, "DEC": dec, "SR": r, "VERB": 1})
@@ -118,9 +125,12 @@ def main() -> int:
                 dec = np.degrees(np.arcsin(rng.uniform(-1, 1, args.samples)))
                 times: dict[str, list[float]] = {k: [] for k in runs}
                 counts: dict[str, list[int]] = {k: [] for k in runs}
+                order = list(runs)
                 for timed in (False, True):
                     for i in range(args.samples):
-                        for name, run in runs.items():
+                        rng.shuffle(order)  # no method always runs after another (caches, server state)
+                        for name in order:
+                            run = runs[name]
                             t0 = time.perf_counter()
                             n = run(float(ra[i]), float(dec[i]), radius)
                             elapsed = time.perf_counter() - t0

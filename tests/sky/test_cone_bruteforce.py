@@ -22,7 +22,7 @@ from mocpy import MOC
 from adql.spatial import Box, Circle, IndexedPosition, Moc, Polygon
 from vo_server.ingest.loader import IngestRequest, ingest
 from vo_server.sky.hpx import hpx_index
-from vo_server.sky.ranges_sql import cone_filter_sql
+from vo_server.sky.ranges_sql import cone_filter_params, cone_filter_sql
 from vo_server.sky.regions import RegionError, cone_ranges, region_ranges
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler
 
@@ -89,19 +89,24 @@ def _brute_force(cones: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> list[set
     return out
 
 
-def test_cones_equal_brute_force(db_target, points):
+@pytest.mark.parametrize("form", ["literal", "parameters"])
+def test_cones_equal_brute_force(db_target, points, form):
     cones, ra, dec = points
     expected = _brute_force(cones, ra, dec)
     got: list[set[int]] = [set() for _ in range(len(cones))]
     with psycopg.connect(db_target.query_dsn) as conn:
         for start in range(0, len(cones), BATCH):
-            parts = []
+            parts, params = [], []
             for k in range(start, min(start + BATCH, len(cones))):
-                c_ra, c_dec, r = cones[k]
+                c_ra, c_dec, r = (float(x) for x in cones[k])
                 region = cone_ranges(c_ra, c_dec, r, rows=len(ra))
-                parts.append(f"SELECT {k} AS k, id FROM conetest.points WHERE "
-                             f"{cone_filter_sql('hpx', 'ra', 'dec', c_ra, c_dec, r, region)}")
-            for k, ident in conn.execute(" UNION ALL ".join(parts)):
+                if form == "literal":
+                    where = cone_filter_sql("hpx", "ra", "dec", c_ra, c_dec, r, region)
+                else:
+                    where, values = cone_filter_params("hpx", "ra", "dec", c_ra, c_dec, r, region)
+                    params += values
+                parts.append(f"SELECT {k} AS k, id FROM conetest.points WHERE {where}")
+            for k, ident in conn.execute(" UNION ALL ".join(parts), params or None):
                 got[k].add(ident)
     mismatches = [k for k in range(len(cones)) if got[k] != expected[k]]
     assert sum(len(s) for s in expected) > 3 * N_CONES  # the test points really sit in the cones
@@ -170,10 +175,20 @@ def test_compiler_prefilters():
     assert compiler.region_prefilter(position, Circle(10, 95, 1)) is None  # the exact test reports it
     from adql.spatial import NamedRegion
 
-    gw = compiler.region_prefilter(position, NamedRegion("gw_region", ("GW170817", 0.9)))
-    assert gw and "vo_sky.gw_region_ranges('GW170817', 0.9)" in gw
-    assert compiler.region_prefilter(position, NamedRegion("gw_region", ("x'; drop table y; --", 0.9))) is None
-    assert compiler.region_prefilter(position, NamedRegion("gw_region", ("GW170817", 2))) is None
+    assert compiler.region_prefilter(position, NamedRegion("gw_region", ("GW170817", 0.9))) is None  # no lookup
+    asked = []
+
+    def lookup(name, level):
+        asked.append((name, level))
+        return np.array([[100, 200], [300, 400]], dtype=np.int64) if name == "GW170817" else None
+
+    with_maps = HealpixSpatialCompiler(skymap_regions=lookup)
+    gw = with_maps.region_prefilter(position, NamedRegion("gw_region", ("GW170817", 0.9)))
+    assert gw == '("t"."hpx" BETWEEN 100 AND 199 OR "t"."hpx" BETWEEN 300 AND 399)'
+    assert with_maps.region_prefilter(position, NamedRegion("gw_region", ("unknown", 0.9))) == "FALSE"
+    assert with_maps.region_prefilter(position, NamedRegion("gw_region", ("x'; drop table y; --", 0.9))) is None
+    assert with_maps.region_prefilter(position, NamedRegion("gw_region", ("GW170817", 2))) is None
+    assert asked == [("GW170817", 0.9), ("unknown", 0.9)]
 
 
 def test_adaptive_depth_keeps_filters_small():

@@ -131,3 +131,28 @@ def test_sql_region_membership_agrees_with_ranges(db_target, loaded):
     assert np.array_equal(member, np.array([r[1] for r in rows]))
     assert 0.05 < member.mean() < 0.9
     assert all(r[2] for r in rows)
+
+
+def test_compiler_resolves_gw_regions_from_the_database(db_target, loaded):
+    from adql.spatial import IndexedPosition, NamedRegion
+    from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions, gw_region_filter_sql
+
+    regions = SkymapRegions(db_target.owner_dsn)
+    compiler = HealpixSpatialCompiler(skymap_regions=regions)
+    position = IndexedPosition("ra", "dec", "hpx")
+    rng = np.random.default_rng(14)
+    ra, dec = rng.normal(318.3, 5, 3000) % 360, np.clip(rng.normal(4.5, 5, 3000), -90, 90)
+    hpx, _ = hpx_index(ra, dec)
+    prefilter = compiler.region_prefilter(position, NamedRegion("gw_region", ("S200129m", 0.9)))
+    coarse = gw_region_filter_sql("hpx", "S200129m", 0.9, np.tile(regions("S200129m", 0.9), (30, 1)))
+    assert "gw_in_region_hpx" in coarse
+    with psycopg.connect(db_target.query_dsn) as conn:
+        points = ("WITH pts AS (SELECT * FROM unnest(%s::float8[], %s::float8[], %s::int8[]) AS u(ra, dec, hpx)) "
+                  "SELECT count(*) FROM pts WHERE ")
+        values = (ra.tolist(), dec.tolist(), hpx.tolist())
+        exact = conn.execute(points + "vo_sky.gw_in_region('S200129m', 0.9, ra, dec)", values).fetchone()[0]
+        assert conn.execute(points + prefilter, values).fetchone()[0] == exact > 100
+        assert conn.execute(points + coarse, values).fetchone()[0] == exact
+    assert regions("S200129m", 0.9) is regions("S200129m", 0.9)  # cached
+    assert regions("missing", 0.9) is None
+    regions.close()

@@ -193,3 +193,9 @@ RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(h < (t).hi AND (t).rank <= vo_sky.gw_region_last_rank(map_name, level), false)
     FROM (SELECT vo_sky.hpx29(ra_deg, dec_deg) AS h) p, LATERAL (SELECT vo_sky.skymap_tile(map_name, p.h) AS t) x
 $$;
+
+CREATE FUNCTION vo_sky.gw_in_region_hpx(map_name text, level double precision, hpx bigint)
+RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
+    SELECT coalesce(hpx < (t).hi AND (t).rank <= vo_sky.gw_region_last_rank(map_name, level), false)
+    FROM (SELECT vo_sky.skymap_tile(map_name, hpx) AS t) x
+$$;

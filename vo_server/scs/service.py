@@ -25,7 +25,7 @@ from vo_server.formats.votable import HEAD, MIME_TYPE
 from vo_server.query.respond import votable_response
 from vo_server.query.run import QueryPlan
 from vo_server.sky.positional_tables import PositionalTable, positional_tables
-from vo_server.sky.ranges_sql import cone_filter_sql, distance_sql
+from vo_server.sky.ranges_sql import cone_filter_params, distance_sql
 from vo_server.sky.regions import RegionError, cone_ranges
 
 CONE_SEARCH_STANDARD = "ivo://ivoa.net/std/ConeSearch"
@@ -116,12 +116,12 @@ def cone_plan(table: PositionalTable, ra: float, dec: float, sr: float, verb: in
     dec_sql = sql.Identifier(table.dec_column).as_string(None)
     hpx_sql = sql.Identifier(table.hpx_column).as_string(None)
     region = cone_ranges(ra, dec, sr, table.row_count)
-    # Text generated from numbers only (see ranges_sql): safe to compose as SQL.
-    condition = sql.SQL(cone_filter_sql(hpx_sql, ra_sql, dec_sql, ra, dec, sr, region))
+    # Placeholders and numbers we generated (see ranges_sql): safe to compose as SQL.
+    where, params = cone_filter_params(hpx_sql, ra_sql, dec_sql, ra, dec, sr, region)
     distance = sql.SQL(distance_sql(ra_sql, dec_sql, ra, dec))
     query = sql.SQL("SELECT {}, {} AS _r FROM {} WHERE {} ORDER BY _r LIMIT {}").format(
-        select, distance, source, condition, sql.Literal(maxrec + 1))
-    return QueryPlan(query, fields, max_rows=maxrec, infos=infos)
+        select, distance, source, sql.SQL(where), sql.Literal(maxrec + 1))
+    return QueryPlan(query, fields, params=params, max_rows=maxrec, infos=infos)
 
 
 async def _table(request: Request) -> PositionalTable | None:

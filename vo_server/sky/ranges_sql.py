@@ -71,3 +71,31 @@ def cone_filter_sql(hpx_sql: str, ra_sql: str, dec_sql: str, ra: float, dec: flo
     exact = cone_exact_sql(ra_sql, dec_sql, ra, dec, radius)
     index = region_filter_sql(hpx_sql, region)
     return exact if index is None else f"({index} AND {exact})"
+
+
+def _padded(ranges: np.ndarray) -> np.ndarray:
+    """Ranges padded (repeating the last) to a power-of-two count, so statements
+    with parameters take few distinct shapes and prepared plans are reused."""
+    n = len(ranges)
+    size = 1 << max(0, (n - 1).bit_length())
+    return np.concatenate([ranges, np.repeat(ranges[-1:], size - n, axis=0)]) if size > n else ranges
+
+
+def cone_filter_params(hpx_sql: str, ra_sql: str, dec_sql: str, ra: float, dec: float, radius: float,
+                       region: RegionRanges) -> tuple[str, list[float | int]]:
+    """``cone_filter_sql`` with the numbers as ``%s`` parameters (for our own
+    queries: the statement text depends only on the padded range count, so
+    PostgreSQL's prepared plans are reused)."""
+    half = math.pi / 360
+    exact = (f"sin(({dec_sql} - %s) * {half!r}) ^ 2 + cos({dec_sql} * {2 * half!r}) * %s * "
+             f"sin(({ra_sql} - %s) * {half!r}) ^ 2 <= %s")
+    params: list[float | int] = [float(dec), math.cos(math.radians(dec)), float(ra),
+                                 math.sin(math.radians(radius) / 2) ** 2]
+    if radius >= 180:
+        return "TRUE", []
+    if region.everything or len(region.ranges) == 0:
+        return exact, params
+    ranges = _padded(region.ranges)
+    arms = " OR ".join([f"{hpx_sql} BETWEEN %s AND %s"] * len(ranges))
+    bounds = [int(v) for lo, hi in ranges for v in (lo, hi - 1)]
+    return f"(({arms}) AND {exact})", bounds + params
