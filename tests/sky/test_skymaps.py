@@ -264,3 +264,11 @@ def test_cli_ingest_list_drop(cli_env, maps):
     assert dropped.returncode == 0 and "cli-map" not in run("list").stdout
     missing = run("ingest", os.devnull, "--name", "x")
     assert missing.returncode == 2 and "error:" in missing.stderr
+
+
+def test_html_listing_links_overlaps(live_server, catalogue):
+    page = httpx.get(f"{live_server.url}/gw/", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    assert "/gw/GW170817/sources?table=gwtest.sources&amp;credible=0.9" in page.text
+    link = f"{live_server.url}/gw/GW170817/sources?table=gwtest.sources&credible=0.9"
+    assert parse_single_table(io.BytesIO(httpx.get(link).content)).to_table()["gw_credible_level"].max() < 0.95

@@ -17,11 +17,12 @@ btree (``CROSS JOIN LATERAL ... OFFSET 0`` keeps it on the index).
 
 from __future__ import annotations
 
+import html
 import math
 
 from psycopg import sql
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from vo_server.formats.fields import Field
@@ -55,15 +56,55 @@ async def skymap_summary(db, name: str) -> dict | None:
 
 
 async def list_skymaps(request: Request) -> Response:
+    """The stored sky maps: JSON, or an HTML page (for browsers) with links to
+    each map's credible-region MOC and its overlap with every positional table."""
     base = request.app.state.settings.public_url
     async with request.app.state.db.owner.connection() as conn:
         cur = await conn.execute(f"SELECT {', '.join(SUMMARY_COLUMNS)} FROM vo_sky.skymaps "
                                  "ORDER BY date_obs DESC NULLS LAST, name")
         rows = [dict(zip(SUMMARY_COLUMNS, r, strict=True)) for r in await cur.fetchall()]
+        tables = [t.qualified_name for t in await positional_tables(conn)]
     for row in rows:
         row.pop("skymap_id")
         row["url"] = f"{base}/gw/{row['name']}"
+    if "text/html" in request.headers.get("accept", ""):
+        return HTMLResponse(_skymaps_page(base, rows, tables))
     return JSONResponse({"skymaps": [_jsonable(r) for r in rows]})
+
+
+def _skymaps_page(base: str, rows: list[dict], tables: list[str]) -> str:
+    e = html.escape
+    items = []
+    for m in rows:
+        name = m["name"]
+        overlaps = " ".join(
+            f'<a href="{e(base)}/gw/{e(name)}/sources?table={e(t)}&amp;credible=0.9">'
+            f"{e(t)}</a>" for t in tables) or "no positional table yet"
+        items.append(
+            f"<tr><td><a href=\"{e(base)}/gw/{e(name)}\">{e(name)}</a></td><td>{e(str(m['object'] or ''))}</td>"
+            f"<td>{e(str(m['date_obs'] or ''))}</td><td class=num>{m['area_50']:.1f}</td>"
+            f"<td class=num>{m['area_90']:.1f}</td><td>{'yes' if m['has_distance'] else 'no'}</td>"
+            f"<td><a href=\"{e(base)}/moc/skymaps/{e(name)}?credible=0.9&amp;format=ascii\">90% MOC</a></td>"
+            f"<td>{overlaps}</td></tr>")
+    body = "\n".join(items) or "<tr><td colspan=8>No sky maps: <code>vo-server skymap ingest FILE --name NAME</code></td></tr>"
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>GW sky maps</title>
+<style>body {{ font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; padding: 0 1rem; }}
+table {{ border-collapse: collapse; width: 100%; }} td, th {{ border-bottom: 1px solid #ddd; padding: .4rem; text-align: left; }}
+td.num {{ text-align: right; }}</style></head><body>
+<h1>Gravitational-wave sky maps</h1>
+<p>Sources inside a credible region, ranked by probability density (and by 3D posterior density with
+<code>&amp;distance_column=COLUMN</code> in Mpc): <code>/gw/NAME/sources?table=SCHEMA.TABLE&amp;credible=0.9</code>.
+In ADQL: <code>gw_probdensity('NAME', ra, dec)</code>, <code>gw_credible_level('NAME', ra, dec)</code>,
+<code>1=CONTAINS(POINT(ra, dec), gw_region('NAME', 0.9))</code>.</p>
+<table><thead><tr><th>Name</th><th>Object</th><th>Date (UTC)</th><th>50% deg²</th><th>90% deg²</th><th>3D</th>
+<th>Region</th><th>Sources in the 90% region of</th></tr></thead>
+<tbody>
+{body}
+</tbody></table>
+<p><small>LIGO/Virgo/KAGRA sky maps are released under CC BY 4.0 (credit the LVK collaborations).</small></p>
+</body></html>
+"""
 
 
 async def skymap_page(request: Request) -> Response:
