@@ -84,7 +84,7 @@ def pgsphere_polygons(conn: psycopg.Connection, name: str) -> int:
         lon, lat = healpix.vertices(ipix[sel].astype(np.uint64), int(depth))
         lon, lat = lon.to_value(u.deg), lat.to_value(u.deg)
         for k in range(lon.shape[0]):
-            rows.append("{" + ",".join(f"({lon[k, j]!r}d,{lat[k, j]!r}d)" for j in range(4)) + "}")
+            rows.append("{" + ",".join(f"({float(lon[k, j])!r}d,{float(lat[k, j])!r}d)" for j in range(4)) + "}")
     with conn.cursor() as cur, cur.copy("COPY tile_polys (poly) FROM STDIN") as copy:
         for r in rows:
             copy.write_row((r,))

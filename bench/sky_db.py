@@ -122,8 +122,25 @@ def build_table(extensions: dict[str, str | None]) -> None:
         conn.execute(f"VACUUM ANALYZE {TABLE}")
 
 
+def _reset_changed_sky_migration() -> None:
+    """While the sky migration is being developed, re-apply it on the bench
+    database when its file changed (it only holds sky maps, re-ingested here)."""
+    from vo_server.db.migrations import available_migrations
+
+    current = {m.version: m.checksum for m in available_migrations()}.get("0004_skymaps")
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('vo_internal.schema_migrations') IS NULL").fetchone()[0]:
+            return
+        row = conn.execute("SELECT checksum FROM vo_internal.schema_migrations WHERE version = '0004_skymaps'"
+                           ).fetchone()
+        if row and row[0] != current:
+            conn.execute("DROP SCHEMA vo_sky CASCADE")
+            conn.execute("DELETE FROM vo_internal.schema_migrations WHERE version = '0004_skymaps'")
+
+
 def prepare() -> dict[str, str | None]:
     start_cluster()
+    _reset_changed_sky_migration()
     upgrade(target())
     with psycopg.connect(DSN, autocommit=True) as conn:
         extensions = enable_extensions(conn)

@@ -199,3 +199,14 @@ RETURNS boolean LANGUAGE sql STABLE PARALLEL SAFE AS $$
     SELECT coalesce(hpx < (t).hi AND (t).rank <= vo_sky.gw_region_last_rank(map_name, level), false)
     FROM (SELECT vo_sky.skymap_tile(map_name, hpx) AS t) x
 $$;
+
+-- Temporal coverage (T-MOC, MOC 2.0 ASCII) of published tables with a time
+-- column, computed on first request and kept until the table is reloaded.
+CREATE TABLE vo_sky.time_coverage (
+    schema_name text NOT NULL,
+    table_name text NOT NULL,
+    column_name text NOT NULL,
+    computed_for timestamptz NOT NULL,   -- vo_internal.published_tables.updated_at it was computed from
+    moc text NOT NULL,
+    PRIMARY KEY (schema_name, table_name)
+);

@@ -2,6 +2,8 @@
 
 - ``/moc/tables``: the tables with a coverage MOC (JSON, with links);
 - ``/moc/tables/{schema.table}``: a table's coverage MOC (built at ingest);
+- ``/moc/tables/{schema.table}/time``: its temporal coverage (T-MOC), when
+  it has a time column;
 - ``/moc/skymaps/{name}?credible=0.9``: a GW credible region as a MOC;
 - ``/moc/search?moc=ASCII`` or ``?ra=&dec=&sr=``: which tables and sky maps
   (their ``credible`` region, default 0.9) intersect the given region.
@@ -13,10 +15,12 @@ from __future__ import annotations
 
 import math
 
+import anyio
 import astropy.units as u
 import numpy as np
+import psycopg
 from astropy.coordinates import Latitude, Longitude
-from mocpy import MOC
+from mocpy import MOC, TimeMOC
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -24,6 +28,7 @@ from starlette.routing import BaseRoute, Route
 from vo_server.gw.service import GwRequestError, parse_credible
 from vo_server.sky.moc_formats import FORMATS, MocFormatError, choose_format, serialise
 from vo_server.sky.skymap_files import NAME_PATTERN
+from vo_server.sky.time_coverage import table_tmoc
 
 SEARCH_ORDER = 12
 
@@ -32,7 +37,7 @@ def _error(message: str, status: int = 400) -> Response:
     return JSONResponse({"error": message}, status_code=status)
 
 
-def _moc_response(request: Request, moc: MOC, filename: str) -> Response:
+def _moc_response(request: Request, moc: MOC | TimeMOC, filename: str) -> Response:
     try:
         fmt = choose_format(request.query_params.get("format"), request.headers.get("accept"))
     except MocFormatError as exc:
@@ -49,7 +54,8 @@ async def list_table_mocs(request: Request) -> Response:
             "WHERE coverage_moc IS NOT NULL ORDER BY 1")
         rows = await cur.fetchall()
     return JSONResponse({"tables": [
-        {"table": t, "order": o, "sky_fraction": f, "url": f"{base}/moc/tables/{t}"} for t, o, f in rows]})
+        {"table": t, "order": o, "sky_fraction": f, "url": f"{base}/moc/tables/{t}",
+         "time_url": f"{base}/moc/tables/{t}/time"} for t, o, f in rows]})
 
 
 async def table_moc(request: Request) -> Response:
@@ -62,6 +68,23 @@ async def table_moc(request: Request) -> Response:
     if row is None or row[0] is None:
         return _error(f"no coverage MOC for {qualified!r}: not a published table with a position", 404)
     return _moc_response(request, MOC.from_string(row[0], format="ascii"), qualified)
+
+
+def _table_tmoc(owner_dsn: str, qualified: str) -> TimeMOC | None:
+    schema, _, table = qualified.partition(".")
+    with psycopg.connect(owner_dsn, autocommit=True) as conn:
+        return table_tmoc(conn, schema, table)
+
+
+async def table_time_moc(request: Request) -> Response:
+    """The table's temporal coverage (T-MOC), when it has a time column."""
+    qualified = request.path_params["table"]
+    dsn = request.app.state.db.target.owner_dsn
+    moc = await anyio.to_thread.run_sync(_table_tmoc, dsn, qualified)
+    if moc is None:
+        return _error(f"no temporal coverage for {qualified!r}: not a published table with a time column "
+                      "(xtype timestamp, or MJD with UCD time.epoch)", 404)
+    return _moc_response(request, moc, f"{qualified}_tmoc")
 
 
 async def credible_region_moc(db, name: str, level: float) -> MOC | None:
@@ -146,6 +169,7 @@ async def moc_search(request: Request) -> Response:
 def moc_routes() -> list[BaseRoute]:
     return [
         Route("/moc/tables", list_table_mocs),
+        Route("/moc/tables/{table}/time", table_time_moc),
         Route("/moc/tables/{table}", table_moc),
         Route("/moc/skymaps/{name}", skymap_moc),
         Route("/moc/search", moc_search),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 
-from mocpy import MOC
+from mocpy import MOC, TimeMOC
 
 FORMATS = {"fits": "application/fits", "ascii": "text/plain; charset=utf-8", "json": "application/json"}
 ALIASES = {"fits": "fits", "application/fits": "fits", "ascii": "ascii", "text": "ascii", "txt": "ascii",
@@ -29,11 +29,14 @@ def choose_format(format_param: str | None, accept: str | None) -> str:
     return "fits"
 
 
-def serialise(moc: MOC, fmt: str) -> bytes:
+def serialise(moc: MOC | TimeMOC, fmt: str) -> bytes:
     if fmt == "fits":
         buffer = io.BytesIO()
-        # NUNIQ with MOCORDER: MOC 2.0 and readable by MOC 1.x tools (as the IVOA examples are)
-        moc.serialize(format="fits", v1_compatible=True).writeto(buffer)
+        if isinstance(moc, MOC):
+            # NUNIQ with MOCORDER: MOC 2.0 and readable by MOC 1.x tools (as the IVOA examples are)
+            moc.serialize(format="fits", v1_compatible=True).writeto(buffer)
+        else:
+            moc.serialize(format="fits").writeto(buffer)  # T-MOC 2.0: ORDERING RANGE, TIMESYS TCB
         return buffer.getvalue()
     if fmt == "ascii":
         return (moc.to_string(format="ascii").strip() + "\n").encode()
