@@ -156,3 +156,18 @@ def test_compiler_resolves_gw_regions_from_the_database(db_target, loaded):
     assert regions("S200129m", 0.9) is regions("S200129m", 0.9)  # cached
     assert regions("missing", 0.9) is None
     regions.close()
+
+
+def test_sql_neighbourhood_matches_cdshealpix(db_target):
+    import cdshealpix.nested as healpix
+
+    rng = np.random.default_rng(15)
+    with psycopg.connect(db_target.query_dsn) as conn:
+        for depth in (0, 1, 3, 8, 13, 29):
+            n = 12 * 4 ** depth
+            pix = np.unique(np.concatenate([rng.integers(0, n, 200), np.arange(min(n, 64)), n - 1 - np.arange(min(n, 64))]))
+            ours = conn.execute("SELECT vo_sky.hpx_neighbourhood(p, %s) FROM unnest(%s::int8[]) WITH ORDINALITY u(p, o) "
+                                "ORDER BY o", (depth, pix.tolist())).fetchall()
+            reference = healpix.neighbours(pix.astype(np.uint64), depth)
+            for p, (got,), ref in zip(pix, ours, reference, strict=True):
+                assert got[0] == p and set(got) - {-1} == set(ref.tolist()) - {-1}, (depth, p)

@@ -210,3 +210,90 @@ CREATE TABLE vo_sky.time_coverage (
     moc text NOT NULL,
     PRIMARY KEY (schema_name, table_name)
 );
+
+-- HEALPix neighbours (nested scheme) for crossmatch joins: the cell of a
+-- depth-``depth`` index and its 8 (7 at the 8 corners where 3 faces meet)
+-- neighbours, as an array of 9 indexes (-1 for a missing one).  Port of
+-- healpix_base::neighbors (face tables from HEALPix C++).
+CREATE FUNCTION vo_sky.hpx_neighbourhood(ipix bigint, depth integer) RETURNS bigint[]
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+    nside bigint := 1::bigint << depth;
+    face bigint := ipix >> (2 * depth);
+    rest bigint := ipix & ((1::bigint << (2 * depth)) - 1);
+    ix bigint;
+    iy bigint;
+    xoff constant integer[] := ARRAY[-1, -1, 0, 1, 1, 1, 0, -1];
+    yoff constant integer[] := ARRAY[0, 1, 1, 1, 0, -1, -1, -1];
+    -- nb_facearray[nbnum][face], nbnum 0..8 (S, SE, E, SW, centre, NE, W, NW, N)
+    facearray constant integer[] := ARRAY[
+        [ 8, 9,10,11,-1,-1,-1,-1,10,11, 8, 9],
+        [ 5, 6, 7, 4, 8, 9,10,11, 9,10,11, 8],
+        [-1,-1,-1,-1, 5, 6, 7, 4,-1,-1,-1,-1],
+        [ 4, 5, 6, 7,11, 8, 9,10,11, 8, 9,10],
+        [ 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,10,11],
+        [ 1, 2, 3, 0, 0, 1, 2, 3, 5, 6, 7, 4],
+        [-1,-1,-1,-1, 7, 4, 5, 6,-1,-1,-1,-1],
+        [ 3, 0, 1, 2, 3, 0, 1, 2, 4, 5, 6, 7],
+        [ 2, 3, 0, 1,-1,-1,-1,-1, 0, 1, 2, 3]];
+    swaparray constant integer[] := ARRAY[
+        [0, 0, 3], [0, 0, 6], [0, 0, 0], [0, 0, 5], [0, 0, 0], [5, 0, 0], [0, 0, 0], [6, 0, 0], [3, 0, 0]];
+    result bigint[] := ARRAY[ipix];
+    x bigint;
+    y bigint;
+    t bigint;
+    nbnum integer;
+    f integer;
+    bits integer;
+    i integer;
+BEGIN
+    -- de-interleave: x from the even bits, y from the odd bits
+    ix := rest & 6148914691236517205;                -- 0x5555555555555555
+    ix := (ix | (ix >> 1)) & 3689348814741910323;    -- 0x3333333333333333
+    ix := (ix | (ix >> 2)) & 1085102592571150095;    -- 0x0F0F0F0F0F0F0F0F
+    ix := (ix | (ix >> 4)) & 71777214294589695;      -- 0x00FF00FF00FF00FF
+    ix := (ix | (ix >> 8)) & 281470681808895;        -- 0x0000FFFF0000FFFF
+    ix := (ix | (ix >> 16)) & 4294967295;
+    iy := (rest >> 1) & 6148914691236517205;
+    iy := (iy | (iy >> 1)) & 3689348814741910323;
+    iy := (iy | (iy >> 2)) & 1085102592571150095;
+    iy := (iy | (iy >> 4)) & 71777214294589695;
+    iy := (iy | (iy >> 8)) & 281470681808895;
+    iy := (iy | (iy >> 16)) & 4294967295;
+    FOR i IN 1 .. 8 LOOP
+        x := ix + xoff[i];
+        y := iy + yoff[i];
+        nbnum := 4;
+        f := face;
+        IF x < 0 THEN x := x + nside; nbnum := nbnum - 1;
+        ELSIF x >= nside THEN x := x - nside; nbnum := nbnum + 1; END IF;
+        IF y < 0 THEN y := y + nside; nbnum := nbnum - 3;
+        ELSIF y >= nside THEN y := y - nside; nbnum := nbnum + 3; END IF;
+        IF nbnum <> 4 THEN
+            f := facearray[nbnum + 1][face + 1];
+            IF f >= 0 THEN
+                bits := swaparray[nbnum + 1][(face >> 2) + 1];
+                IF bits & 1 <> 0 THEN x := nside - x - 1; END IF;
+                IF bits & 2 <> 0 THEN y := nside - y - 1; END IF;
+                IF bits & 4 <> 0 THEN t := x; x := y; y := t; END IF;
+            END IF;
+        END IF;
+        IF f < 0 THEN
+            result := result || (-1)::bigint;
+        ELSE
+            x := (x | (x << 16)) & 281470681808895;
+            x := (x | (x << 8)) & 71777214294589695;
+            x := (x | (x << 4)) & 1085102592571150095;
+            x := (x | (x << 2)) & 3689348814741910323;
+            x := (x | (x << 1)) & 6148914691236517205;
+            y := (y | (y << 16)) & 281470681808895;
+            y := (y | (y << 8)) & 71777214294589695;
+            y := (y | (y << 4)) & 1085102592571150095;
+            y := (y | (y << 2)) & 3689348814741910323;
+            y := (y | (y << 1)) & 6148914691236517205;
+            result := result || ((f::bigint << (2 * depth)) | x | (y << 1));
+        END IF;
+    END LOOP;
+    RETURN result;
+END
+$$;
