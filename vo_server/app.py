@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from registry.routes import REGISTRY_LINK, registry_routes
 from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
@@ -26,7 +27,9 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     ]
     services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
     routes += sky_routes()
-    services += sky_services()
+    services += sky_services(target)
+    routes.extend(registry_routes())
+    services.append(REGISTRY_LINK)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

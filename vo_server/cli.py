@@ -111,6 +111,7 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     coverage = f", sky coverage {100 * report.sky_fraction:.3g}%" if report.sky_fraction is not None else ""
     print(f"{report.table}: {report.mode} done, {report.rows} rows in the table, {position}, "
           f"{report.bad_positions} rows without a valid position{coverage}")
+    print("time: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     return 0
 
 
@@ -171,6 +172,15 @@ def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.conformance import run_conformance
+    from vo_server.app import create_app
+
+    report = run_conformance(create_app(settings, _target(settings)))
+    print(report.summary())
+    return 0 if report.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="vo-server", description=__doc__.split("\n\n")[0].replace("``", ""),
@@ -227,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", help="name of the sky map, e.g. GW170817 (ingest, drop)")
     p.add_argument("--replace", action="store_true", help="replace a sky map of the same name (ingest)")
     p.set_defaults(func=cmd_skymap)
+
+    p = sub.add_parser("registry", help="OAI-PMH registry checks",
+                       description="validate: run every OAI-PMH verb, record and error case through the registry "
+                                   "and check each response against the bundled XSDs (exit 1 on any problem).")
+    p.add_argument("action", choices=["validate"])
+    p.set_defaults(func=cmd_registry)
 
     p = sub.add_parser("config", help="print the effective configuration")
     p.set_defaults(func=cmd_config)

@@ -28,6 +28,7 @@ class Settings:
     query_dsn: str | None = field(default=None, metadata={"doc": "Connection string for client queries (a role with SELECT only); unset = the owner DSN with SET ROLE <query_role>"})
     query_role: str = field(default="vo_query", metadata={"doc": "Role that runs client queries: SELECT on published schemas only"})
     data_dir: Path = field(default=Path("var"), metadata={"doc": "Where the embedded PostgreSQL, job results and uploaded files live"})
+    embedded_engine: str = field(default="auto", metadata={"doc": "How the embedded PostgreSQL runs: pgserver (bundled wheel), pg_ctl (initdb/pg_ctl on PATH), or auto"})
     host: str = field(default="127.0.0.1", metadata={"doc": "Interface the HTTP server listens on"})
     port: int = field(default=8000, metadata={"doc": "HTTP port"})
     base_url: str | None = field(default=None, metadata={"doc": "Public URL of the server as clients see it (behind a proxy); default http://<host>:<port>"})
@@ -39,6 +40,8 @@ class Settings:
     statement_timeout: float = field(default=60.0, metadata={"doc": "Seconds a client query may run before PostgreSQL cancels it"})
     coverage_order: int = field(default=8, metadata={"doc": "HEALPix order of the coverage MOCs computed at ingest"})
     log_level: str = field(default="info", metadata={"doc": "Logging level: debug, info, warning, error"})
+    oai_page_size: int = field(default=100, metadata={"doc": "Records per OAI-PMH list response; longer lists continue with a resumptionToken"})
+    oai_token_lifetime: int = field(default=86400, metadata={"doc": "Seconds an OAI-PMH resumptionToken stays valid (tokens survive restarts)"})
 
     @property
     def public_url(self) -> str:
@@ -89,6 +92,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         if raw is not None and raw != "":
             values[f.name] = _coerce(f.name, raw, _field_kind(str(f.type)))
     settings = Settings(**values)
+    if settings.oai_page_size < 1 or settings.oai_token_lifetime < 1:
+        raise ConfigError("oai_page_size and oai_token_lifetime must be positive")
     if not settings.authority.startswith("ivo://") or "/" in settings.authority[6:]:
         raise ConfigError(f"authority {settings.authority!r} must look like ivo://your.authority (no path)")
     return settings

@@ -103,3 +103,35 @@ def test_serve_on_embedded_postgres_and_stop_cleanly(tmp_path) -> None:
         while _postgres_processes(tmp_path / "var" / "pg") and time.monotonic() < deadline:
             time.sleep(0.1)
         assert not _postgres_processes(tmp_path / "var" / "pg"), "embedded PostgreSQL still running after Ctrl-C"
+
+
+def test_readme_documents_every_setting() -> None:
+    from vo_server.config import REPO_ROOT, describe_settings
+    readme = (REPO_ROOT / "README.md").read_text()
+    missing = [var for var, _, _ in describe_settings() if f"`{var}`" not in readme]
+    assert not missing, f"README lacks {missing}"
+    assert "make run" in readme and "make test" in readme
+
+
+def test_pg_ctl_fallback_engine(tmp_path) -> None:
+    """Without the pgserver wheel, PostgreSQL's own initdb/pg_ctl (here Debian's, on PATH) serve."""
+    import shutil
+
+    import psycopg
+
+    from vo_server.db.embedded import start_embedded
+    from vo_server.db.migrations import upgrade
+    from vo_server.db.target import bootstrap_embedded, embedded_target
+    assert shutil.which("initdb") and shutil.which("pg_ctl"), "PostgreSQL's initdb/pg_ctl must be on PATH"
+    pg_dir = tmp_path / "fallback" / "pg"
+    uri = start_embedded(pg_dir, engine="pg_ctl")
+    try:
+        bootstrap_embedded(uri, "vo_query", "vo")
+        target = embedded_target(uri, "vo_query", "vo")
+        upgrade(target)
+        with psycopg.connect(target.query_dsn) as conn:
+            assert conn.execute("SELECT count(*) FROM tap_schema.tables").fetchone()[0] == 5
+    finally:
+        subprocess.run(["runuser", "-u", "postgres", "--", shutil.which("pg_ctl"), "-D", str(pg_dir), "-w",
+                        "-m", "fast", "stop"] if os.geteuid() == 0 else
+                       [shutil.which("pg_ctl"), "-D", str(pg_dir), "-w", "-m", "fast", "stop"], capture_output=True)

@@ -146,3 +146,18 @@ def test_vosi_and_index(live_server, stars):
     assert [c["table"] for c in index["cone_searches"]] == ["scstest.stars"]
     landing = httpx.get(f"{live_server.url}/").text
     assert "/scs/" in landing and "/moc/tables" in landing and "/gw/" in landing
+
+
+def test_cone_search_is_registered_per_table(db_target, stars, tmp_path_factory):
+    from tests.conftest import LiveServer, free_port
+
+    from vo_server.config import Settings
+
+    port = free_port()
+    with LiveServer(Settings(host="127.0.0.1", port=port, data_dir=tmp_path_factory.mktemp("reg")), db_target) as srv:
+        landing = httpx.get(f"{srv.url}/").text
+        assert "/scs/scstest.stars" in landing
+        records = httpx.get(f"{srv.url}/oai", params={"verb": "ListRecords", "metadataPrefix": "ivo_vor"})
+        assert records.status_code == 200
+        assert 'standardID="ivo://ivoa.net/std/ConeSearch"' in records.text
+        assert "/scs/scstest.stars" in records.text
