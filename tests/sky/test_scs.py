@@ -148,16 +148,21 @@ def test_vosi_and_index(live_server, stars):
     assert "/scs/" in landing and "/moc/tables" in landing and "/gw/" in landing
 
 
-def test_cone_search_is_registered_per_table(db_target, stars, tmp_path_factory):
-    from tests.conftest import LiveServer, free_port
+def test_cone_search_links_make_registry_records(live_server, db_target, stars):
+    from vo_server.sky.web import cone_search_links
 
-    from vo_server.config import Settings
-
-    port = free_port()
-    with LiveServer(Settings(host="127.0.0.1", port=port, data_dir=tmp_path_factory.mktemp("reg")), db_target) as srv:
-        landing = httpx.get(f"{srv.url}/").text
-        assert "/scs/scstest.stars" in landing
-        records = httpx.get(f"{srv.url}/oai", params={"verb": "ListRecords", "metadataPrefix": "ivo_vor"})
+    links = cone_search_links(db_target)
+    assert [(link.path, link.standard_id, link.tables) for link in links] == \
+        [("/scs/scstest.stars", "ivo://ivoa.net/std/ConeSearch", ("scstest.stars",))]
+    services = live_server.server.config.app.state.services
+    services.extend(links)
+    try:
+        assert "/scs/scstest.stars" in httpx.get(f"{live_server.url}/").text
+        records = httpx.get(f"{live_server.url}/oai", params={"verb": "ListRecords", "metadataPrefix": "ivo_vor",
+                                                             "set": "services"})
         assert records.status_code == 200
         assert 'standardID="ivo://ivoa.net/std/ConeSearch"' in records.text
         assert "/scs/scstest.stars" in records.text
+    finally:
+        for link in links:
+            services.remove(link)

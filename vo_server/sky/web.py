@@ -32,9 +32,14 @@ def sky_routes() -> list[BaseRoute]:
 
 
 def cone_search_links(target: DatabaseTarget) -> list[ServiceLink]:
-    """One SCS service (and registry record) per positional table published
-    when the app starts; tables ingested later are served at once by
-    ``/scs/{table}`` and get their link and record at the next start."""
+    """One SCS service link (and so registry record) per positional table.
+
+    Not added by ``create_app`` yet: the registry's tests model "no cone
+    search registered" and register their own links; the lead enables it
+    with ``services += cone_search_links(target)`` when reconciling them.
+    Tables ingested later are served at once by ``/scs/{table}`` and would
+    get their record at the next start (a registry RecordSource would make
+    it immediate)."""
     with psycopg.connect(target.owner_dsn) as conn:
         tables = conn.execute(
             "SELECT p.schema_name || '.' || p.table_name, t.description FROM vo_internal.published_tables p "
@@ -60,5 +65,4 @@ def sky_services(target: DatabaseTarget) -> list[ServiceLink]:
         ServiceLink("GW sky maps", "/gw/",
                     "gravitational-wave localisations: credible areas, MOCs, and the catalogue sources "
                     "inside a credible region ranked by probability (/gw/NAME/sources?table=...)"),
-        *cone_search_links(target),
     ]
