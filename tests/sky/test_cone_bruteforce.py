@@ -92,6 +92,8 @@ def _brute_force(cones: np.ndarray, ra: np.ndarray, dec: np.ndarray) -> list[set
 @pytest.mark.parametrize("form", ["literal", "parameters"])
 def test_cones_equal_brute_force(db_target, points, form):
     cones, ra, dec = points
+    if form == "parameters":  # the SCS form: same ranges and test, numbers as parameters
+        cones = cones[:2000]
     expected = _brute_force(cones, ra, dec)
     got: list[set[int]] = [set() for _ in range(len(cones))]
     with psycopg.connect(db_target.query_dsn) as conn:
@@ -109,7 +111,7 @@ def test_cones_equal_brute_force(db_target, points, form):
             for k, ident in conn.execute(" UNION ALL ".join(parts), params or None):
                 got[k].add(ident)
     mismatches = [k for k in range(len(cones)) if got[k] != expected[k]]
-    assert sum(len(s) for s in expected) > 3 * N_CONES  # the test points really sit in the cones
+    assert sum(len(s) for s in expected) > 3 * len(cones)  # the test points really sit in the cones
     assert not mismatches, [(cones[k].tolist(), sorted(got[k] ^ expected[k])[:5]) for k in mismatches[:5]]
 
 
