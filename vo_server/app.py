@@ -13,6 +13,8 @@ from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
+from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
+from vo_server.sky.web import sky_routes, sky_services
 from vo_server.web.landing import ServiceLink, health, landing_page
 
 
@@ -24,6 +26,8 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
         Route("/health", health),
     ]
     services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
+    routes += sky_routes()
+    services += sky_services(target)
     routes.extend(registry_routes())
     services.append(REGISTRY_LINK)
 
@@ -39,6 +43,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.services = services
+    app.state.spatial = HealpixSpatialCompiler(skymap_regions=SkymapRegions(target.owner_dsn))
     app.state.resource = load_resource(settings.schemas_dir, {
         "publisher": settings.publisher, "contact_name": settings.contact_name,
         "contact_email": settings.contact_email})
