@@ -39,6 +39,8 @@ if TYPE_CHECKING:
     from adql.compiler import Compiler
 
 _INT64_MAX = 2**63 - 1
+_KIND_NAMES = {NUMBER: "numeric", STRING: "a string", GEOMETRY: "a geometry", TIMESTAMP: "a timestamp",
+               PREDICATE: "a condition", BOOLEAN: "boolean", ARRAY: "an array"}
 
 _COMPARISONS = {exp.EQ: "=", exp.NEQ: "<>", exp.GT: ">", exp.GTE: ">=", exp.LT: "<", exp.LTE: "<="}
 _FLIPPED = {"=": "=", "<>": "<>", ">": "<", ">=": "<=", "<": ">", "<=": ">="}
@@ -124,7 +126,8 @@ class ExpressionCompiler:
     def expect(self: Compiler, value: Value, kinds: tuple[str, ...], node: exp.Expr, what: str) -> Value:
         if value.kind in kinds or value.kind == NULL:
             return value
-        raise self.fail(f"{what} must be {' or '.join(kinds)}, not {value.kind}", node)
+        wanted = " or ".join(_KIND_NAMES.get(k, k) for k in kinds)
+        raise self.fail(f"{what} must be {wanted}, not {_KIND_NAMES.get(value.kind, value.kind)}", node)
 
     def condition(self: Compiler, node: exp.Expr, scope: Scope) -> str:
         """SQL of a search condition."""

@@ -493,12 +493,12 @@ def _moc_of_region(region: Geometry, order: int) -> tuple[str, list[tuple[int, i
 
     shape = region.region
     if isinstance(shape, Circle):
-        moc = MOC.from_cone(Longitude(shape.ra * u.deg), Latitude(shape.dec * u.deg), shape.radius * u.deg,
-                            max_depth=order)
+        moc = MOC.from_cone(lon=Longitude(shape.ra * u.deg), lat=Latitude(shape.dec * u.deg),
+                            radius=shape.radius * u.deg, max_depth=order)
     elif isinstance(shape, Polygon):
         lon = Longitude([v[0] for v in shape.vertices] * u.deg)
         lat = Latitude([v[1] for v in shape.vertices] * u.deg)
-        moc = MOC.from_polygon(lon, lat, max_depth=order)
+        moc = MOC.from_polygon(lon=lon, lat=lat, max_depth=order)
     elif isinstance(shape, Moc):
         moc = MOC.from_string(shape.ascii, format="ascii").degrade_to_order(order)
     elif region.point is not None:

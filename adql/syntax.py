@@ -26,6 +26,11 @@ _REGULAR_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _NUMBER = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _HEX = re.compile(r"[0-9A-Fa-f]+\Z")
 
+_AFTER_COMMA_FORBIDDEN = frozenset(
+    {TokenType.FROM, TokenType.R_PAREN, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY,
+     TokenType.HAVING, TokenType.COMMA}
+)
+
 _TOKEN_NAMES = {
     TokenType.SEMICOLON: "';' (an ADQL query is a single statement without a terminator)",
     TokenType.COLON: "':' (PostgreSQL '::' casts are not ADQL; use CAST(x AS type))",
@@ -160,6 +165,19 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             and kind in (TokenType.VAR, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.IDENTIFIER)
         ):
             raise _error_at(text, previous.start, f"malformed number {text[previous.start : token.end + 1]!r}")
+        if (
+            previous is not None
+            and previous.token_type == TokenType.SLASH
+            and kind == TokenType.STAR
+            and previous.end + 1 == token.start
+        ):
+            raise _error_at(text, previous.start, "'/*' comments are not ADQL; use '--' comments")
+        if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
+            raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
+        if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:
+            raise _error_at(text, token.start, "TOP takes an unsigned integer")
+        if before is not None and before.token_type == TokenType.OFFSET and kind not in (TokenType.R_PAREN,):
+            raise _error_at(text, token.start, "OFFSET n must end the query (or parenthesised subquery)")
         if kind == TokenType.TOP and previous is not None and previous.token_type != TokenType.SELECT:
             if previous.token_type not in (TokenType.DISTINCT, TokenType.ALL):
                 raise _error_at(text, token.start, "TOP must follow SELECT [ALL | DISTINCT]")
