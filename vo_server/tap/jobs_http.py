@@ -20,7 +20,15 @@ from vo_server.tap.jobs import ACTIVE_PHASES, PHASES, Job, JobStore, new_job_id
 from vo_server.tap.params import RequestParams, parse_format, parse_max_rec, read_params
 from vo_server.tap.service import TapService
 from vo_server.tap.uploads import check_sources, parse_upload_specs, save_part
-from vo_server.tap.uws_xml import HEAD, NAMESPACES, iso, job_document, job_list, parameters_element, results_element
+from vo_server.tap.uws_xml import (
+    HEAD,
+    NAMESPACES,
+    iso,
+    job_document,
+    job_list,
+    parameters_element,
+    results_element,
+)
 
 MAX_WAIT_SECONDS = 60.0
 WAIT_POLL_SECONDS = 0.1
