@@ -18,7 +18,7 @@ import psycopg
 from adql.catalog import ColumnInfo, SimpleCatalog, TableInfo
 from vo_server.db.pools import Database
 from vo_server.metadata.model import TableMeta
-from vo_server.metadata.tap_schema import read_tables
+from vo_server.metadata.tap_schema import read_tables, stored_column_name
 
 VERSION_SQL = (
     "SELECT (SELECT count(*) FROM tap_schema.columns), (SELECT count(*) FROM tap_schema.tables), "
@@ -36,7 +36,7 @@ class Positions:
 
 
 def table_info(table: TableMeta, positions: Positions | None) -> TableInfo:
-    columns = tuple(ColumnInfo(name=c.name, datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
+    columns = tuple(ColumnInfo(name=stored_column_name(c.name), datatype=c.datatype, arraysize=c.arraysize, xtype=c.xtype,
                                unit=c.unit, ucd=c.ucd, utype=c.utype, description=c.description)
                     for c in table.columns)
     position = None

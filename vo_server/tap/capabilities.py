@@ -17,7 +17,7 @@ from vo_server.tap.service import TapService
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt"
 GEOMETRY_FUNCTIONS = ("POINT", "CIRCLE", "BOX", "POLYGON", "REGION", "CENTROID", "CONTAINS", "INTERSECTS",
-                      "DISTANCE", "AREA", "COORD1", "COORD2", "COORDSYS", "MOC")
+                      "DISTANCE", "AREA", "COORD1", "COORD2", "COORDSYS")
 ADQL21_FEATURES = {
     "features-adql-string": [("LOWER", "lower-case a string"), ("ILIKE", "case-insensitive LIKE")],
     "features-adql-offset": [("OFFSET", "skip rows of the result")],
@@ -26,7 +26,6 @@ ADQL21_FEATURES = {
     "features-adql-common-table": [("WITH", "common table expressions")],
     "features-adql-sets": [("UNION", "union of results"), ("EXCEPT", "difference of results"),
                            ("INTERSECT", "intersection of results")],
-    "features-adql-conditional": [("COALESCE", "first non-null argument")],
 }
 
 
@@ -74,7 +73,7 @@ def capabilities_document(service: TapService) -> str:
             'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
             'xmlns:vs="http://www.ivoa.net/xml/VODataService/v1.1" '
             'xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">'
-            f'<capability standardID="{TAPREGEXT}" xsi:type="tr:TableAccess">'
+            '<capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">'
             + interface("", "std").replace("<interface ", '<interface version="1.1" ', 1) +
             language_element() + output_formats() +
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>'

@@ -41,15 +41,15 @@ EXAMPLES: tuple[Example, ...] = (
             "       DISTANCE(POINT('ICRS', t.ra, t.dec), POINT('ICRS', g.ra, g.dec)) AS dist\n"
             "FROM TAP_UPLOAD.targets AS t\nJOIN gaia.dr3_bright AS g\n"
             "  ON 1 = CONTAINS(POINT('ICRS', g.ra, g.dec), CIRCLE('ICRS', t.ra, t.dec, 10.0/3600))",
-            tables=("gaia.dr3_bright", "TAP_UPLOAD.targets"), upload="targets"),
+            upload="targets"),
     Example("density-map", "Sky density map",
             "Star counts per HEALPix cell of order 3 (768 cells), for a quick all-sky density map.",
             "SELECT ivo_healpix_index(3, ra, dec) AS hpx3, COUNT(*) AS n_stars\n"
-            "FROM gaia.dr3_bright\nGROUP BY ivo_healpix_index(3, ra, dec)\nORDER BY hpx3"),
+            "FROM gaia.dr3_bright\nGROUP BY hpx3\nORDER BY hpx3"),
     Example("magnitude-histogram", "Magnitude histogram",
             "Number of stars per unit of G magnitude.",
             "SELECT FLOOR(phot_g_mean_mag) AS g_bin, COUNT(*) AS n\nFROM gaia.dr3_bright\n"
-            "WHERE phot_g_mean_mag IS NOT NULL\nGROUP BY FLOOR(phot_g_mean_mag)\nORDER BY g_bin"),
+            "WHERE phot_g_mean_mag IS NOT NULL\nGROUP BY g_bin\nORDER BY g_bin"),
     Example("brightest", "Brightest stars",
             "The ten brightest stars in the table.",
             "SELECT TOP 10 source_id, ra, dec, phot_g_mean_mag, origin\nFROM gaia.dr3_bright\n"

@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Route
 from vo_server.formats.votable import MIME_TYPE, error_document
 from vo_server.tap.errors import TapError, error_response
 from vo_server.tap.jobs import ACTIVE_PHASES, PHASES, Job, JobStore, new_job_id
-from vo_server.tap.params import RequestParams, parse_format, parse_max_rec, read_params
+from vo_server.tap.params import RequestParams, read_params
 from vo_server.tap.service import TapService
 from vo_server.tap.uploads import check_sources, parse_upload_specs, save_part
 from vo_server.tap.uws_xml import (
@@ -30,6 +30,7 @@ from vo_server.tap.uws_xml import (
     results_element,
 )
 
+CONTROL_BODY_BYTES = 1_000_000  # bodies of phase/destruction/... POSTs (no files)
 MAX_WAIT_SECONDS = 60.0
 WAIT_POLL_SECONDS = 0.1
 CONTROL_PARAMS = ("phase", "action", "destruction", "executionduration", "wait")
@@ -76,18 +77,6 @@ def parse_execution_duration(value: str, service: TapService) -> int:
     if seconds < 0:
         raise TapError(f"EXECUTIONDURATION={value!r} is negative")
     return hard if seconds == 0 or seconds > hard else seconds
-
-
-def validate_parameters(params: RequestParams, service: TapService) -> None:
-    """Refuse at creation what can never run (the ADQL itself is checked at execution)."""
-    lang = params.get("LANG")
-    if lang is not None and lang.strip().upper() not in ("ADQL", "ADQL-2.0", "ADQL-2.1"):
-        raise TapError(f"unsupported query language LANG={lang!r}: this service supports ADQL, ADQL-2.0, ADQL-2.1")
-    parse_max_rec(params.get("MAXREC"), 0, service.settings.tap_max_rec_limit)
-    parse_format(params)
-    request = params.get("REQUEST")
-    if request is not None and request.strip().lower() != "doquery":
-        raise TapError(f"REQUEST={request!r} is not supported (use REQUEST=doQuery or none)")
 
 
 def job_parameters(params: RequestParams) -> dict[str, list[str]]:
@@ -142,7 +131,8 @@ async def jobs_endpoint(request: Request) -> Response:
 async def create_job(request: Request, params: RequestParams) -> Response:
     service = _service(request)
     settings = service.settings
-    validate_parameters(params, service)
+    # Query parameters (LANG, QUERY, MAXREC, RESPONSEFORMAT) are checked when the job runs: UWS
+    # accepts a job and reports what is wrong with it as phase ERROR with the error document.
     specs = parse_upload_specs(params.all("UPLOAD"))
     check_sources(specs, set(params.files))
     phase = params.get("PHASE")
@@ -240,7 +230,6 @@ async def update_job(request: Request, params: RequestParams) -> Response:
         if job.phase != "PENDING":
             raise TapError(f"job {job.job_id} is {job.phase}: parameters can only change while PENDING",
                            status=409)
-        validate_parameters(params, service)
         merged = dict(job.parameters)
         merged.update(extra)
         await store.set_parameters(job.job_id, merged)
@@ -274,7 +263,7 @@ async def delete_job(request: Request) -> Response:
 @handles_errors
 async def phase_endpoint(request: Request) -> Response:
     if request.method == "POST":
-        params = await read_params(request, 0)
+        params = await read_params(request, CONTROL_BODY_BYTES)
         job = await _load_job(request)
         phase = params.get("PHASE")
         if phase is None:
@@ -288,7 +277,7 @@ async def phase_endpoint(request: Request) -> Response:
 async def execution_duration_endpoint(request: Request) -> Response:
     job = await _load_job(request)
     if request.method == "POST":
-        params = await read_params(request, 0)
+        params = await read_params(request, CONTROL_BODY_BYTES)
         value = params.get("EXECUTIONDURATION")
         if value is None:
             raise TapError("missing EXECUTIONDURATION")
@@ -301,7 +290,7 @@ async def execution_duration_endpoint(request: Request) -> Response:
 async def destruction_endpoint(request: Request) -> Response:
     job = await _load_job(request)
     if request.method == "POST":
-        params = await read_params(request, 0)
+        params = await read_params(request, CONTROL_BODY_BYTES)
         value = params.get("DESTRUCTION")
         if value is None:
             raise TapError("missing DESTRUCTION")
@@ -334,6 +323,8 @@ async def error_endpoint(request: Request) -> Response:
 
 @handles_errors
 async def parameters_endpoint(request: Request) -> Response:
+    if request.method == "POST":
+        return await update_job(request, await read_params(request, _service(request).settings.tap_upload_max_bytes))
     job = await _load_job(request)
     return Response(HEAD + parameters_element(job, " " + NAMESPACES) + "\n", media_type=XML)
 
@@ -363,7 +354,7 @@ def routes() -> list[BaseRoute]:
         Route("/async/{job_id}/quote", quote_endpoint),
         Route("/async/{job_id}/owner", owner_endpoint),
         Route("/async/{job_id}/error", error_endpoint),
-        Route("/async/{job_id}/parameters", parameters_endpoint),
+        Route("/async/{job_id}/parameters", parameters_endpoint, methods=["GET", "POST"]),
         Route("/async/{job_id}/results", results_endpoint),
         Route("/async/{job_id}/results/{result_id}", result_endpoint),
     ]

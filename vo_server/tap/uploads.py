@@ -30,6 +30,7 @@ from adql.catalog import TableInfo
 from vo_server.catalog import Positions, table_info
 from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
+from vo_server.ingest.columns import column_name
 from vo_server.ingest.errors import IngestError
 from vo_server.ingest.loader import HPX_COLUMN, IngestRequest, _copy_rows, prepare
 from vo_server.metadata.ddl import create_table_sql
@@ -139,6 +140,28 @@ def sniff_format(path: Path) -> str:
     return "csv"
 
 
+KEPT_XTYPES = {"timestamp": ("char", "unicodeChar"), "point": ("double", "float"),
+               "circle": ("double", "float"), "polygon": ("double", "float")}
+
+
+def apply_votable_xtypes(path: Path, columns: list) -> None:
+    """astropy's Table drops FIELD xtypes: take the DALI ones (timestamp,
+    point, circle, polygon) from the VOTable itself, so an uploaded timestamp
+    stays a timestamp in queries."""
+    import warnings
+
+    from astropy.io.votable import parse_single_table
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fields = parse_single_table(str(path), verify="ignore").fields
+    xtypes = {column_name(f.name): f.xtype for f in fields if f.xtype}
+    for column in columns:
+        xtype = xtypes.get(column.name)
+        if xtype in KEPT_XTYPES and column.datatype in KEPT_XTYPES[xtype]:
+            column.xtype = xtype
+
+
 def load_tables(target: DatabaseTarget, files: list[tuple[UploadSpec, Path]], max_rows: int,
                 schema: str) -> list[TableInfo]:
     """Create ``schema`` and one table per upload (blocking; owner connection)."""
@@ -150,6 +173,8 @@ def load_tables(target: DatabaseTarget, files: list[tuple[UploadSpec, Path]], ma
                                                                   format=fmt))
         except IngestError as exc:
             raise TapError(f"UPLOAD {spec.name}: {exc}".replace(str(path), spec.uri)) from None
+        if fmt == "votable":
+            apply_votable_xtypes(path, table.columns)
         if data.num_rows > max_rows:
             raise TapError(f"UPLOAD {spec.name}: {data.num_rows} rows, more than the limit of {max_rows}",
                            status=413)
