@@ -9,8 +9,11 @@ import shutil
 import subprocess
 from pathlib import Path
 
-# Warnings that cannot be fixed on our side (the reason for each is in docs/tap.md).
+# Warnings that cannot be fixed on our side (the reason for each is in docs/tap.md): none.
 ACCEPTED_WARNINGS: dict[str, str] = {}
+# taplint "failures" that only say an optional data model is not offered: the LOC stage tests
+# ObsLocTAP, which needs an ivoa.obsplan table this archive does not publish.
+ACCEPTED_FAILURES = ("F-LOC-NOTP-",)
 
 
 def test_taplint_clean(tap_url, tmp_path):
@@ -19,7 +22,8 @@ def test_taplint_clean(tap_url, tmp_path):
                          text=True, timeout=600).stdout
     report = Path(os.environ.get("TAPLINT_REPORT", str(tmp_path / "taplint.txt")))
     report.write_text(out)
-    errors = [line for line in out.splitlines() if line.startswith(("E-", "F-"))]
+    errors = [line for line in out.splitlines()
+              if line.startswith("E-") or (line.startswith("F-") and not line.startswith(ACCEPTED_FAILURES))]
     warnings = [line for line in out.splitlines() if line.startswith("W-")]
     unexpected = [w for w in warnings if not any(re.match(p, w) for p in ACCEPTED_WARNINGS)]
     assert "Totals" in out, out[-2000:]
