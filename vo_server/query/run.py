@@ -81,7 +81,7 @@ class QueryResult:
             if self.plan.statement_timeout is not None:
                 await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
-            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}")
+            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
             await self._cursor.execute(self.plan.sql, self.plan.params)
             self._first = await self._cursor.fetchmany(self.batch_rows)
         except psycopg.Error as exc:

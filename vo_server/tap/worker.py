@@ -175,7 +175,11 @@ class JobRunner:
         except TapError as exc:
             await self._finish(job.job_id, "ERROR", error=exc.message, timeout=exc.timeout)
         except QueryFailed as exc:
-            await self._finish(job.job_id, "ERROR", error=exc.message, timeout=exc.timeout)
+            message = exc.message
+            if exc.timeout:
+                message = (f"the job ran longer than its execution duration of {job.execution_duration} s and "
+                           "was cancelled by the database (statement timeout)")
+            await self._finish(job.job_id, "ERROR", error=message, timeout=exc.timeout)
         finally:
             await release(service.db.target, uploads)
 
