@@ -159,3 +159,13 @@ def test_ingest_while_serving_shows_up(tap_url, demo_target, tmp_path):
     assert b"live.extra" in httpx.get(tap_url + "/tables").content
     with io.BytesIO(httpx.get(tap_url + "/capabilities").content) as f:
         assert b"ivo://ivoa.net/std/TAP" in f.read()
+
+
+def test_upload_by_url(tap_url):
+    """An http upload: the VOTable comes from a URL (here a query of this very service)."""
+    source = httpx.URL(tap_url + "/sync", params={"LANG": "ADQL", "QUERY": "SELECT TOP 4 ra, dec FROM gaia.dr3_bright"})
+    response = httpx.post(tap_url + "/sync", data={"LANG": "ADQL", "RESPONSEFORMAT": "csv",
+                                                   "QUERY": "SELECT COUNT(*) FROM TAP_UPLOAD.remote",
+                                                   "UPLOAD": f"remote,{source}"}, timeout=60)
+    assert response.status_code == 200, response.text
+    assert response.text.splitlines()[1] == "4"

@@ -73,6 +73,11 @@ def _char_pieces(field: Field, values: Sequence[Any], nulls: np.ndarray) -> list
 
 
 def _number_array(values: Sequence[Any], code: str, nulls: np.ndarray) -> np.ndarray:
+    if not nulls.any():
+        try:  # fast path: numpy converts the Python numbers in C
+            return np.array(values, dtype=code)
+        except (TypeError, ValueError, OverflowError):
+            pass
     if code[-2] == "f":
         return np.array([np.nan if v is None else float(v) for v in values], dtype=code)
     clean = [0 if v is None else (int(v) if isinstance(v, Decimal | float | bool) else v) for v in values]
@@ -96,7 +101,10 @@ def column_pieces(field: Field, values: Sequence[Any], integer_nulls: bool = Fal
     """The byte pieces of one column and its null mask; ``integer_nulls``
     writes the INTEGER_NULLS sentinel for null integers (BINARY)."""
     n = len(values)
-    nulls = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    if None in values:
+        nulls = np.fromiter((v is None for v in values), dtype=bool, count=n)
+    else:
+        nulls = np.zeros(n, dtype=bool)
     if field.datatype in ("char", "unicodeChar"):
         return _char_pieces(field, values, nulls), nulls
     if field.datatype == "boolean":
@@ -138,6 +146,10 @@ def interleave(pieces: Sequence[Piece]) -> bytes:
     All pieces describe the same rows; a piece's flat bytes hold its rows
     back to back, each row taking ``width[row]`` bytes.
     """
+    n = len(pieces[0][1])
+    if all(w.size == 0 or (w[0] == w).all() for _, w in pieces):
+        # every piece has one width for all rows: a horizontal stack of (rows, width) blocks
+        return np.hstack([flat.reshape(n, -1) for flat, _ in pieces if flat.size]).tobytes()
     widths = np.stack([w for _, w in pieces])           # (pieces, rows)
     row_width = widths.sum(axis=0)
     row_start = np.cumsum(row_width) - row_width

@@ -43,6 +43,9 @@ async def sync_query(request: Request) -> Response:
     except QueryFailed as exc:
         await release(service.db.target, uploads)
         return error_response(query_failed(exc))
+    except BaseException:
+        await release(service.db.target, uploads)  # never leave an upload schema behind
+        raise
     return StreamingResponse(_stream(service, query.output.stream, result, uploads), media_type=query.output.mime)
 
 
