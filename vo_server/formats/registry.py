@@ -32,6 +32,7 @@ class OutputFormat:
     ivo_id: str | None = None
     description: str = ""
     votable: bool = False
+    columnar: bool = False  # the writer uses the binary COPY fast path when the result allows it
 
     def stream(self, result: QueryResult) -> AsyncIterator[bytes]:
         return self.writer(result)
@@ -44,7 +45,7 @@ FORMATS: tuple[OutputFormat, ...] = (
         "votable", "votable/b2", "votableb2", "application/x-votable+xml;serialization=binary2",
         "application/x-votable+xml; serialization=binary2", "text/xml", "application/xml", "votable/binary2"),
         "vot", partial(votable_stream, serialization="binary2"), _TAPREGEXT + "output-votable-binary2",
-        "VOTable 1.4, BINARY2 serialisation (default)", votable=True),
+        "VOTable 1.4, BINARY2 serialisation (default)", votable=True, columnar=True),
     OutputFormat("votable/td", "application/x-votable+xml;serialization=TABLEDATA", (
         "votable/td", "votabletd", "application/x-votable+xml;serialization=tabledata",
         "application/x-votable+xml; serialization=tabledata", "text/xml;serialization=tabledata"),

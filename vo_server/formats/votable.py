@@ -118,11 +118,15 @@ async def votable_stream(result: QueryResult, serialization: str = "binary2") ->
     encoder = Base64Stream()
     failure: QueryFailed | None = None
     try:
-        async for batch in result.batches():
-            if serialization != "tabledata":
-                yield encoder.feed(encode_rows(plan.fields, batch, null_bitmap=serialization == "binary2"))
-            else:
-                yield tabledata_rows(batch).encode()
+        if result.columnar and serialization == "binary2":
+            async for encoded in result.binary2_batches():
+                yield encoder.feed(encoded)
+        else:
+            async for batch in result.batches():
+                if serialization != "tabledata":
+                    yield encoder.feed(encode_rows(plan.fields, batch, null_bitmap=serialization == "binary2"))
+                else:
+                    yield tabledata_rows(batch).encode()
     except QueryFailed as exc:
         failure = exc
     tail = [encoder.flush().decode(), DATA_CLOSE[serialization], "</TABLE>\n"]

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
 from vo_server.db.pools import Database
 from vo_server.formats.fields import Field
+from vo_server.query.columnar import CopyRows, columnar_eligible, copy_statement
 
 BATCH_ROWS = 5000
 
@@ -61,16 +63,22 @@ class QueryResult:
     after the batches are exhausted, ``overflow`` tells whether more than
     ``max_rows`` rows existed (only ``max_rows`` are yielded)."""
 
-    def __init__(self, db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS):
+    def __init__(self, db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS, columnar: bool = False):
         self.db = db
         self.plan = plan
         self.batch_rows = batch_rows
         self.overflow = False
         self.rows_sent = 0
+        # all-numeric results can be read with binary COPY (see columnar.py) when the writer asks for it
+        self.columnar = columnar and columnar_eligible(plan.fields, plan.params)
         self._conn_cm: Any = None
         self._conn: psycopg.AsyncConnection | None = None
         self._cursor: psycopg.AsyncServerCursor | None = None
         self._first: list[tuple] | None = None
+        self._copy_cm: Any = None
+        self._copy: Any = None
+        self._rows: CopyRows | None = None
+        self._first_matrix: np.ndarray | None = None
 
     async def __aenter__(self) -> QueryResult:
         """Start the query and fetch the first batch, so that errors surface
@@ -81,9 +89,15 @@ class QueryResult:
             if self.plan.statement_timeout is not None:
                 await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
-            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
-            await self._cursor.execute(self.plan.sql, self.plan.params)
-            self._first = await self._cursor.fetchmany(self.batch_rows)
+            if self.columnar:
+                self._rows = CopyRows(self.plan.fields)
+                self._copy_cm = self._conn.cursor().copy(copy_statement(self.plan.sql, self.plan.fields))
+                self._copy = await self._copy_cm.__aenter__()
+                self._first_matrix = await self._next_matrix()
+            else:
+                self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
+                await self._cursor.execute(self.plan.sql, self.plan.params)
+                self._first = await self._cursor.fetchmany(self.batch_rows)
         except psycopg.Error as exc:
             await self._release(failed=True)
             raise describe_database_error(exc) from exc
@@ -107,6 +121,14 @@ class QueryResult:
             return
         conn, self._conn = self._conn, None
         try:
+            if self._copy_cm is not None:
+                copy_cm, self._copy_cm = self._copy_cm, None
+                try:
+                    if failed or not (self._rows and self._rows.finished):
+                        raise _StopCopy()
+                    await copy_cm.__aexit__(None, None, None)
+                except _StopCopy as stop:
+                    await copy_cm.__aexit__(type(stop), stop, None)
             if self._cursor is not None and not failed and not conn.closed:
                 await self._cursor.close()
             if not conn.closed:
@@ -116,7 +138,54 @@ class QueryResult:
         finally:
             await self._conn_cm.__aexit__(None, None, None)
 
+    async def _next_matrix(self) -> np.ndarray | None:
+        """The next rows of the binary COPY (None at the end)."""
+        assert self._copy is not None and self._rows is not None
+        pieces = []
+        size = 0
+        while size < self.batch_rows * self._rows.row_size:
+            data = await self._copy.read()
+            if not data:
+                break
+            matrix = self._rows.feed(data)
+            if len(matrix):
+                pieces.append(matrix)
+                size += matrix.size
+        if not pieces:
+            return None
+        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+
+    async def matrices(self) -> AsyncIterator[np.ndarray]:
+        """Columnar mode: the rows as (rows, row bytes) matrices, at most ``max_rows`` in all."""
+        limit = self.plan.max_rows
+        matrix = self._first_matrix
+        self._first_matrix = None
+        while matrix is not None:
+            if limit is not None and self.rows_sent + len(matrix) > limit:
+                matrix = matrix[: limit - self.rows_sent]
+                self.overflow = True
+            self.rows_sent += len(matrix)
+            if len(matrix):
+                yield matrix
+            if self.overflow:
+                return
+            try:
+                matrix = await self._next_matrix()
+            except psycopg.Error as exc:
+                raise describe_database_error(exc) from exc
+
+    async def binary2_batches(self) -> AsyncIterator[bytes]:
+        """Columnar mode: BINARY2 bytes of each batch."""
+        assert self._rows is not None
+        async for matrix in self.matrices():
+            yield self._rows.binary2(matrix)
+
     async def batches(self) -> AsyncIterator[list[tuple]]:
+        if self.columnar:
+            assert self._rows is not None
+            async for matrix in self.matrices():
+                yield self._rows.tuples(matrix)
+            return
         limit = self.plan.max_rows
         batch = self._first or []
         self._first = None
@@ -135,5 +204,11 @@ class QueryResult:
                 raise describe_database_error(exc) from exc
 
 
-def run_query(db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS) -> QueryResult:
-    return QueryResult(db, plan, batch_rows)
+class _StopCopy(Exception):
+    """Ends a COPY that is not read to the end (overflow, failure, cancellation)."""
+
+
+def run_query(db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS, columnar: bool = False) -> QueryResult:
+    """The query of ``plan``; ``columnar=True`` lets an all-numeric result use
+    the binary COPY fast path (``QueryResult.binary2_batches``)."""
+    return QueryResult(db, plan, batch_rows, columnar)

@@ -36,7 +36,7 @@ async def sync_query(request: Request) -> Response:
         specs = parse_upload_specs(query.uploads)
         uploads = await load_uploads(settings, service.db.target, specs, params.files)
         plan = await service.plan(query, uploads)
-        result = await start_query(service.db, plan)
+        result = await start_query(service.db, plan, columnar=query.output.columnar)
     except TapError as exc:
         await release(service.db.target, uploads)
         return error_response(exc)

@@ -157,7 +157,8 @@ class JobRunner:
             plan = await service.plan(query, uploads, statement_timeout=limit)
             directory.mkdir(parents=True, exist_ok=True)
             target = directory / f"result.{query.output.extension}"
-            work = asyncio.create_task(self._write(plan, query.output.stream, target, holder))
+            work = asyncio.create_task(self._write(plan, query.output.stream, target, holder,
+                                                   query.output.columnar))
             stop_reason = await self._watch(job, work, started, limit, holder)
             if stop_reason is not None:
                 with contextlib.suppress(asyncio.CancelledError, QueryFailed, Exception):
@@ -184,10 +185,10 @@ class JobRunner:
             await release(service.db.target, uploads)
 
     async def _write(self, plan, writer, target: Path,  # noqa: ANN001
-                     holder: dict[str, QueryResult]) -> tuple[int, bool]:
+                     holder: dict[str, QueryResult], columnar: bool) -> tuple[int, bool]:
         """Run the query and write the result file; (rows, overflow)."""
         partial = target.with_suffix(target.suffix + ".part")
-        result = run_query(self.service.db, plan)
+        result = run_query(self.service.db, plan, columnar=columnar)
         holder["result"] = result
         async with result:
             with partial.open("wb") as out:
