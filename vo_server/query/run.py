@@ -3,6 +3,7 @@ timeout, server-side cursor, bounded memory, overflow detection."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -75,6 +76,8 @@ class QueryResult:
         self._conn: psycopg.AsyncConnection | None = None
         self._cursor: psycopg.AsyncServerCursor | None = None
         self._first: list[tuple] | None = None
+        self._sync_cm: Any = None
+        self._sync_conn: psycopg.Connection | None = None
         self._copy_cm: Any = None
         self._copy: Any = None
         self._rows: CopyRows | None = None
@@ -83,6 +86,13 @@ class QueryResult:
     async def __aenter__(self) -> QueryResult:
         """Start the query and fetch the first batch, so that errors surface
         before any response byte is sent."""
+        if self.columnar:
+            try:
+                await self._start_copy()
+            except psycopg.Error as exc:
+                await self._release(failed=True)
+                raise describe_database_error(exc) from exc
+            return self
         self._conn_cm = self.db.query.connection()
         self._conn = await self._conn_cm.__aenter__()
         try:
@@ -90,10 +100,7 @@ class QueryResult:
                 await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
             if self.columnar:
-                self._rows = CopyRows(self.plan.fields)
-                self._copy_cm = self._conn.cursor().copy(copy_statement(self.plan.sql, self.plan.fields))
-                self._copy = await self._copy_cm.__aenter__()
-                self._first_matrix = await self._next_matrix()
+                await self._start_copy()
             else:
                 self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
                 await self._cursor.execute(self.plan.sql, self.plan.params)
@@ -103,9 +110,74 @@ class QueryResult:
             raise describe_database_error(exc) from exc
         return self
 
+    async def _start_copy(self) -> None:
+        """Columnar mode: start the binary COPY on a blocking connection in a
+        thread and read the first batch (errors surface here)."""
+        self._rows = CopyRows(self.plan.fields)
+        statement = copy_statement(self.plan.sql, self.plan.fields)
+        timeout = self.plan.statement_timeout
+
+        def start() -> np.ndarray | None:
+            self._sync_cm = self.db.query_sync.connection()
+            self._sync_conn = self._sync_cm.__enter__()
+            if timeout is not None:
+                self._sync_conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(max(1, int(timeout * 1000)))))
+            self._copy_cm = self._sync_conn.cursor().copy(statement)
+            self._copy = self._copy_cm.__enter__()
+            return self._read_matrix()
+
+        self._first_matrix = await asyncio.to_thread(start)
+
+    def _read_matrix(self) -> np.ndarray | None:
+        """The next batch of COPY rows (blocking; None at the end)."""
+        assert self._copy is not None and self._rows is not None
+        chunks = []
+        read = self._copy.read
+        for _ in range(self.batch_rows):
+            data = read()
+            if not data:
+                break
+            chunks.append(bytes(data))  # keeping libpq's buffers alive instead makes reading ~4x slower
+        if not chunks:
+            return None
+        matrix = self._rows.feed(b"".join(chunks))
+        return matrix if len(matrix) else self._read_matrix()
+
+    def _finish_copy(self, failed: bool) -> None:
+        """Close the COPY and give the blocking connection back (in a thread)."""
+        copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
+        conn_cm, conn = self._sync_cm, self._sync_conn
+        self._sync_cm = self._sync_conn = None
+        try:
+            if copy_cm is not None:
+                if failed or not (self._rows and self._rows.finished):
+                    conn.cancel()  # stop the server sending the rest (overflow, failure, cancellation)
+                    try:
+                        copy_cm.__exit__(_StopCopy, _StopCopy(), None)
+                    except (psycopg.Error, _StopCopy):
+                        pass
+                else:
+                    copy_cm.__exit__(None, None, None)
+            if conn is not None and not conn.closed:
+                conn.rollback()
+        except psycopg.Error:
+            pass
+        finally:
+            if conn_cm is not None:
+                try:
+                    conn_cm.__exit__(None, None, None)
+                except psycopg.Error:
+                    pass
+
     def cancel(self) -> None:
         """Ask PostgreSQL to cancel the running statement (ABORT, execution
         duration): the pending fetch then fails with a timeout-type QueryFailed."""
+        if self._sync_conn is not None and not self._sync_conn.closed:
+            try:
+                self._sync_conn.cancel()
+            except psycopg.Error:
+                pass
         conn = self._conn
         if conn is not None and not conn.closed:
             try:
@@ -117,18 +189,12 @@ class QueryResult:
         await self._release(failed=exc_info[0] is not None)
 
     async def _release(self, failed: bool) -> None:
+        if self._sync_cm is not None:
+            await asyncio.to_thread(self._finish_copy, failed)
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
         try:
-            if self._copy_cm is not None:
-                copy_cm, self._copy_cm = self._copy_cm, None
-                try:
-                    if failed or not (self._rows and self._rows.finished):
-                        raise _StopCopy()
-                    await copy_cm.__aexit__(None, None, None)
-                except _StopCopy as stop:
-                    await copy_cm.__aexit__(type(stop), stop, None)
             if self._cursor is not None and not failed and not conn.closed:
                 await self._cursor.close()
             if not conn.closed:
@@ -139,21 +205,7 @@ class QueryResult:
             await self._conn_cm.__aexit__(None, None, None)
 
     async def _next_matrix(self) -> np.ndarray | None:
-        """The next rows of the binary COPY (None at the end)."""
-        assert self._copy is not None and self._rows is not None
-        pieces = []
-        size = 0
-        while size < self.batch_rows * self._rows.row_size:
-            data = await self._copy.read()
-            if not data:
-                break
-            matrix = self._rows.feed(data)
-            if len(matrix):
-                pieces.append(matrix)
-                size += matrix.size
-        if not pieces:
-            return None
-        return pieces[0] if len(pieces) == 1 else np.concatenate(pieces)
+        return await asyncio.to_thread(self._read_matrix)
 
     async def matrices(self) -> AsyncIterator[np.ndarray]:
         """Columnar mode: the rows as (rows, row bytes) matrices, at most ``max_rows`` in all."""
