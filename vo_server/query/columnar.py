@@ -16,6 +16,9 @@ all scalar numbers or booleans take this path (``columnar_eligible``).
 
 from __future__ import annotations
 
+import asyncio
+import queue
+import threading
 from collections.abc import Sequence
 from typing import Any
 
@@ -125,3 +128,114 @@ class CopyRows:
             items = (values != 0).tolist() if field.datatype == "boolean" else values.tolist()
             columns.append([None if null else v for v, null in zip(items, nulls[:, i].tolist(), strict=True)])
         return list(zip(*columns, strict=True))
+
+
+class CopyProducer:
+    """Reads the binary COPY on a blocking query-role connection in its own
+    thread (psycopg's async COPY costs an event-loop round trip per row) and
+    hands batches of rows to the event loop through a small queue.
+
+    The thread owns the connection from checkout to return, so cancellation
+    and clean-up never block the event loop: ``cancel`` interrupts the
+    statement (the consumer then gets the database error), ``close`` tells
+    the thread to stop and return the connection.
+    """
+
+    QUEUE_BATCHES = 4
+    POLL_SECONDS = 0.2
+
+    def __init__(self, pool: Any, statement: sql.Composable, rows: CopyRows, batch_rows: int,
+                 statement_timeout: float | None):
+        self.pool = pool
+        self.statement = statement
+        self.rows = rows
+        self.batch_rows = batch_rows
+        self.statement_timeout = statement_timeout
+        self.items: queue.Queue = queue.Queue(maxsize=self.QUEUE_BATCHES)
+        self.stopping = threading.Event()
+        self.connection: Any = None
+        self.thread = threading.Thread(target=self._run, name="copy-reader", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def _put(self, item: tuple[str, Any]) -> None:
+        while not self.stopping.is_set():
+            try:
+                self.items.put(item, timeout=self.POLL_SECONDS)
+                return
+            except queue.Full:
+                continue
+
+    def _read_matrix(self, copy: Any) -> np.ndarray | None:
+        chunks = []
+        read = copy.read
+        for _ in range(self.batch_rows):
+            data = read()
+            if not data:
+                break
+            chunks.append(bytes(data))  # keeping libpq's buffers alive instead makes reading ~4x slower
+        if not chunks:
+            return None
+        matrix = self.rows.feed(b"".join(chunks))
+        return matrix if len(matrix) else self._read_matrix(copy)
+
+    def _run(self) -> None:
+        try:
+            with self.pool.connection() as conn:
+                self.connection = conn
+                try:
+                    if self.statement_timeout is not None:
+                        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                            sql.Literal(max(1, int(self.statement_timeout * 1000)))))
+                    with conn.cursor().copy(self.statement) as copy:
+                        while not self.stopping.is_set():
+                            matrix = self._read_matrix(copy)
+                            if matrix is None:
+                                break
+                            self._put(("rows", matrix))
+                        if self.stopping.is_set() and not self.rows.finished:
+                            conn.cancel()  # the consumer stopped early: end the COPY now
+                            raise _Stopped()
+                finally:
+                    self.connection = None
+                    if not conn.closed:
+                        conn.rollback()  # read-only: nothing to commit
+            self._put(("end", None))
+        except _Stopped:
+            pass
+        except Exception as exc:  # handed to the consumer, who turns it into QueryFailed
+            self._put(("error", exc))
+
+    def _next_item(self) -> tuple[str, Any]:
+        while True:
+            try:
+                return self.items.get(timeout=self.POLL_SECONDS)
+            except queue.Empty:
+                if self.stopping.is_set() or not self.thread.is_alive():
+                    return ("end", None)
+
+    async def next(self) -> np.ndarray | None:
+        """The next batch of rows; None at the end; raises the database's error."""
+        try:
+            kind, value = self.items.get_nowait()
+        except queue.Empty:
+            kind, value = await asyncio.to_thread(self._next_item)
+        if kind == "error":
+            raise value
+        return value if kind == "rows" else None
+
+    def cancel(self) -> None:
+        conn = self.connection
+        if conn is not None:
+            try:
+                conn.cancel()
+            except Exception:  # noqa: BLE001 - best effort: the connection may be closing
+                pass
+
+    def close(self) -> None:
+        self.stopping.set()
+
+
+class _Stopped(Exception):
+    """The consumer closed the producer before the end of the COPY."""

@@ -3,7 +3,6 @@ timeout, server-side cursor, bounded memory, overflow detection."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from psycopg import sql
 
 from vo_server.db.pools import Database
 from vo_server.formats.fields import Field
-from vo_server.query.columnar import CopyRows, columnar_eligible, copy_statement
+from vo_server.query.columnar import CopyProducer, CopyRows, columnar_eligible, copy_statement
 
 BATCH_ROWS = 5000
 
@@ -76,10 +75,7 @@ class QueryResult:
         self._conn: psycopg.AsyncConnection | None = None
         self._cursor: psycopg.AsyncServerCursor | None = None
         self._first: list[tuple] | None = None
-        self._sync_cm: Any = None
-        self._sync_conn: psycopg.Connection | None = None
-        self._copy_cm: Any = None
-        self._copy: Any = None
+        self._producer: CopyProducer | None = None
         self._rows: CopyRows | None = None
         self._first_matrix: np.ndarray | None = None
 
@@ -92,6 +88,10 @@ class QueryResult:
             except psycopg.Error as exc:
                 await self._release(failed=True)
                 raise describe_database_error(exc) from exc
+            except BaseException:  # cancelled while starting: stop the reader thread too
+                self.cancel()
+                await self._release(failed=True)
+                raise
             return self
         self._conn_cm = self.db.query.connection()
         self._conn = await self._conn_cm.__aenter__()
@@ -99,85 +99,28 @@ class QueryResult:
             if self.plan.statement_timeout is not None:
                 await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
                     sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
-            if self.columnar:
-                await self._start_copy()
-            else:
-                self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
-                await self._cursor.execute(self.plan.sql, self.plan.params)
-                self._first = await self._cursor.fetchmany(self.batch_rows)
+            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
+            await self._cursor.execute(self.plan.sql, self.plan.params)
+            self._first = await self._cursor.fetchmany(self.batch_rows)
         except psycopg.Error as exc:
             await self._release(failed=True)
             raise describe_database_error(exc) from exc
         return self
 
     async def _start_copy(self) -> None:
-        """Columnar mode: start the binary COPY on a blocking connection in a
-        thread and read the first batch (errors surface here)."""
+        """Columnar mode: start the COPY reader thread and wait for the first
+        batch (errors surface here)."""
         self._rows = CopyRows(self.plan.fields)
-        statement = copy_statement(self.plan.sql, self.plan.fields)
-        timeout = self.plan.statement_timeout
-
-        def start() -> np.ndarray | None:
-            self._sync_cm = self.db.query_sync.connection()
-            self._sync_conn = self._sync_cm.__enter__()
-            if timeout is not None:
-                self._sync_conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
-                    sql.Literal(max(1, int(timeout * 1000)))))
-            self._copy_cm = self._sync_conn.cursor().copy(statement)
-            self._copy = self._copy_cm.__enter__()
-            return self._read_matrix()
-
-        self._first_matrix = await asyncio.to_thread(start)
-
-    def _read_matrix(self) -> np.ndarray | None:
-        """The next batch of COPY rows (blocking; None at the end)."""
-        assert self._copy is not None and self._rows is not None
-        chunks = []
-        read = self._copy.read
-        for _ in range(self.batch_rows):
-            data = read()
-            if not data:
-                break
-            chunks.append(bytes(data))  # keeping libpq's buffers alive instead makes reading ~4x slower
-        if not chunks:
-            return None
-        matrix = self._rows.feed(b"".join(chunks))
-        return matrix if len(matrix) else self._read_matrix()
-
-    def _finish_copy(self, failed: bool) -> None:
-        """Close the COPY and give the blocking connection back (in a thread)."""
-        copy_cm, self._copy_cm, self._copy = self._copy_cm, None, None
-        conn_cm, conn = self._sync_cm, self._sync_conn
-        self._sync_cm = self._sync_conn = None
-        try:
-            if copy_cm is not None:
-                if failed or not (self._rows and self._rows.finished):
-                    conn.cancel()  # stop the server sending the rest (overflow, failure, cancellation)
-                    try:
-                        copy_cm.__exit__(_StopCopy, _StopCopy(), None)
-                    except (psycopg.Error, _StopCopy):
-                        pass
-                else:
-                    copy_cm.__exit__(None, None, None)
-            if conn is not None and not conn.closed:
-                conn.rollback()
-        except psycopg.Error:
-            pass
-        finally:
-            if conn_cm is not None:
-                try:
-                    conn_cm.__exit__(None, None, None)
-                except psycopg.Error:
-                    pass
+        self._producer = CopyProducer(self.db.query_sync, copy_statement(self.plan.sql, self.plan.fields),
+                                      self._rows, self.batch_rows, self.plan.statement_timeout)
+        self._producer.start()
+        self._first_matrix = await self._producer.next()
 
     def cancel(self) -> None:
         """Ask PostgreSQL to cancel the running statement (ABORT, execution
         duration): the pending fetch then fails with a timeout-type QueryFailed."""
-        if self._sync_conn is not None and not self._sync_conn.closed:
-            try:
-                self._sync_conn.cancel()
-            except psycopg.Error:
-                pass
+        if self._producer is not None:
+            self._producer.cancel()
         conn = self._conn
         if conn is not None and not conn.closed:
             try:
@@ -189,8 +132,8 @@ class QueryResult:
         await self._release(failed=exc_info[0] is not None)
 
     async def _release(self, failed: bool) -> None:
-        if self._sync_cm is not None:
-            await asyncio.to_thread(self._finish_copy, failed)
+        if self._producer is not None:
+            self._producer.close()
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
@@ -205,7 +148,8 @@ class QueryResult:
             await self._conn_cm.__aexit__(None, None, None)
 
     async def _next_matrix(self) -> np.ndarray | None:
-        return await asyncio.to_thread(self._read_matrix)
+        assert self._producer is not None
+        return await self._producer.next()
 
     async def matrices(self) -> AsyncIterator[np.ndarray]:
         """Columnar mode: the rows as (rows, row bytes) matrices, at most ``max_rows`` in all."""
@@ -254,10 +198,6 @@ class QueryResult:
                 batch = await self._cursor.fetchmany(self.batch_rows)
             except psycopg.Error as exc:
                 raise describe_database_error(exc) from exc
-
-
-class _StopCopy(Exception):
-    """Ends a COPY that is not read to the end (overflow, failure, cancellation)."""
 
 
 def run_query(db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS, columnar: bool = False) -> QueryResult:
