@@ -169,3 +169,20 @@ def test_upload_by_url(tap_url):
                                                    "UPLOAD": f"remote,{source}"}, timeout=60)
     assert response.status_code == 200, response.text
     assert response.text.splitlines()[1] == "4"
+
+
+def test_upload_keeps_timestamps(tap_url):
+    events = ('<?xml version="1.0"?><VOTABLE version="1.4" xmlns="http://www.ivoa.net/xml/VOTable/v1.3">'
+              '<RESOURCE><TABLE><FIELD name="name" datatype="char" arraysize="*"/>'
+              '<FIELD name="t" datatype="char" arraysize="*" xtype="timestamp"/><DATA><TABLEDATA>'
+              "<TR><TD>a</TD><TD>2020-01-01T00:00:00Z</TD></TR><TR><TD>b</TD><TD>2021-06-01T12:30:00</TD></TR>"
+              "</TABLEDATA></DATA></TABLE></RESOURCE></VOTABLE>")
+    response = httpx.post(tap_url + "/sync", data={
+        "LANG": "ADQL", "QUERY": "SELECT name, t FROM TAP_UPLOAD.events WHERE t > '2020-06-01T00:00:00'",
+        "UPLOAD": "events,param:ev"}, files={"ev": ("events.vot", events.encode())}, timeout=60)
+    assert response.status_code == 200, response.text
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table = parse_single_table(io.BytesIO(response.content))
+    assert table.get_field_by_id_or_name("t").xtype == "timestamp"
+    assert [str(v) for v in table.array["name"]] == ["b"]

@@ -23,6 +23,8 @@ from pathlib import Path
 
 import httpx
 import psycopg
+import pyarrow as pa
+import pyarrow.compute as pc
 from psycopg import sql
 from starlette.datastructures import UploadFile
 
@@ -162,6 +164,21 @@ def apply_votable_xtypes(path: Path, columns: list) -> None:
             column.xtype = xtype
 
 
+def typed_timestamps(spec: UploadSpec, columns: list, data: pa.Table) -> pa.Table:
+    """Text columns declared xtype=timestamp become Arrow timestamps (stored as
+    PostgreSQL timestamp, so time comparisons work in queries)."""
+    for column in columns:
+        if column.xtype == "timestamp" and pa.types.is_string(data.column(column.name).type):
+            values = pc.replace_substring_regex(data.column(column.name), r"Z$", "")
+            try:
+                cast = values.cast(pa.timestamp("us"))
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+                raise TapError(f"UPLOAD {spec.name}: column {column.name} is declared xtype=timestamp but "
+                               f"holds a value that is not an ISO 8601 time ({exc})") from None
+            data = data.set_column(data.column_names.index(column.name), column.name, cast)
+    return data
+
+
 def load_tables(target: DatabaseTarget, files: list[tuple[UploadSpec, Path]], max_rows: int,
                 schema: str) -> list[TableInfo]:
     """Create ``schema`` and one table per upload (blocking; owner connection)."""
@@ -175,11 +192,21 @@ def load_tables(target: DatabaseTarget, files: list[tuple[UploadSpec, Path]], ma
             raise TapError(f"UPLOAD {spec.name}: {exc}".replace(str(path), spec.uri)) from None
         if fmt == "votable":
             apply_votable_xtypes(path, table.columns)
+            data = typed_timestamps(spec, table.columns, data)
         if data.num_rows > max_rows:
             raise TapError(f"UPLOAD {spec.name}: {data.num_rows} rows, more than the limit of {max_rows}",
                            status=413)
         table.schema = schema
         prepared.append((table, data, report))
+    try:
+        return _create_tables(target, prepared, schema)
+    except psycopg.Error as exc:
+        diag = getattr(exc, "diag", None)
+        message = diag.message_primary if diag is not None and diag.message_primary else str(exc).splitlines()[0]
+        raise TapError(f"the uploaded table could not be stored: {message}") from None
+
+
+def _create_tables(target: DatabaseTarget, prepared: list, schema: str) -> list[TableInfo]:
     infos: list[TableInfo] = []
     with psycopg.connect(target.owner_dsn) as conn:
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
