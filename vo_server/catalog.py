@@ -4,12 +4,14 @@ position).  One source of truth, read back from the database.
 
 Ingest while serving must show up without a restart, so ``PublishedCatalog``
 checks a cheap version stamp (row counts and the latest update time of the
-metadata tables) before each query and reloads only when it changed.
+metadata tables) before a query (at most every ``CHECK_INTERVAL`` seconds)
+and reloads only when it changed.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -59,8 +61,12 @@ def load_catalog(owner_dsn: str) -> tuple[list[TableMeta], SimpleCatalog]:
 class PublishedCatalog:
     """The current catalog, reloaded when the metadata changed."""
 
+    # A version check at most this often (seconds): new tables show up within it.
+    CHECK_INTERVAL = 0.25
+
     def __init__(self, db: Database):
         self.db = db
+        self._checked_at = float("-inf")
         self._version: tuple | None = None
         self._tables: list[TableMeta] = []
         self._catalog = SimpleCatalog()
@@ -72,6 +78,10 @@ class PublishedCatalog:
             return tuple(await cur.fetchone() or ())
 
     async def refresh(self) -> None:
+        now = time.monotonic()
+        if now - self._checked_at < self.CHECK_INTERVAL:
+            return
+        self._checked_at = now
         version = await self._current_version()
         if version == self._version:
             return

@@ -27,7 +27,7 @@ class Database:
                                          configure=self._configure_query)
         # Blocking connections of the query role, used from worker threads for binary COPY
         # (vo_server.query.columnar): psycopg's async COPY costs an event-loop round trip per row.
-        self.query_sync = ConnectionPool(target.query_dsn, min_size=0, max_size=8, open=False,
+        self.query_sync = ConnectionPool(target.query_dsn, min_size=0, max_size=16, open=False,
                                          configure=self._configure_query_sync)
 
     async def _configure_query(self, conn: psycopg.AsyncConnection) -> None:

@@ -17,6 +17,7 @@ all scalar numbers or booleans take this path (``columnar_eligible``).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import queue
 import threading
 from collections.abc import Sequence
@@ -130,6 +131,10 @@ class CopyRows:
         return list(zip(*columns, strict=True))
 
 
+# Long-lived reader threads (starting a thread per query costs milliseconds on a busy host).
+READERS = concurrent.futures.ThreadPoolExecutor(max_workers=16, thread_name_prefix="copy-reader")
+
+
 class CopyProducer:
     """Reads the binary COPY on a blocking query-role connection in its own
     thread (psycopg's async COPY costs an event-loop round trip per row) and
@@ -154,10 +159,10 @@ class CopyProducer:
         self.items: queue.Queue = queue.Queue(maxsize=self.QUEUE_BATCHES)
         self.stopping = threading.Event()
         self.connection: Any = None
-        self.thread = threading.Thread(target=self._run, name="copy-reader", daemon=True)
+        self.running: concurrent.futures.Future | None = None
 
     def start(self) -> None:
-        self.thread.start()
+        self.running = READERS.submit(self._run)
 
     def _put(self, item: tuple[str, Any]) -> None:
         while not self.stopping.is_set():
@@ -212,7 +217,7 @@ class CopyProducer:
             try:
                 return self.items.get(timeout=self.POLL_SECONDS)
             except queue.Empty:
-                if self.stopping.is_set() or not self.thread.is_alive():
+                if self.stopping.is_set() or (self.running is not None and self.running.done()):
                     return ("end", None)
 
     async def next(self) -> np.ndarray | None:
