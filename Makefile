@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup tools run test lint bench clean
+.PHONY: setup tools run test lint bench bench-sky clean
 
 setup: $(STAMP)
 
@@ -31,6 +31,13 @@ lint: setup
 
 bench: setup
 	$(PY) bench/ingest.py
+	$(PY) bench/oai_harvest.py
+
+# Sky benchmarks against q3c and pgSphere on Debian's PostgreSQL 15 (docs/sky.md).
+bench-sky: setup
+	apt-get install -y postgresql-15 postgresql-15-q3c postgresql-15-pgsphere >/dev/null
+	$(PY) bench/cone.py
+	$(PY) bench/gw_overlap.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

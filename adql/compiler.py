@@ -1,4 +1,6 @@
-"""Compilation of ADQL queries (SELECT, set operations, WITH, FROM, joins).
+"""Compilation of ADQL queries (SELECT, set operations, WITH, ORDER BY, limits);
+FROM clauses are in ``adql.tables``, expressions in ``adql.expressions``,
+geometry in ``adql.geometry_sql``.
 
 The compiler walks the sqlglot tree once, resolving names against the
 catalog and emitting PostgreSQL text as it goes.  Only constructs it knows
@@ -9,24 +11,22 @@ of other dialects can never leak through.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlglot import exp
 
-from adql.catalog import ColumnInfo, TableInfo
-from adql.errors import AdqlError
-from adql.expressions import ExpressionCompiler
+from adql.catalog import TableInfo
+from adql.expressions import ExpressionCompiler, promote
 from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
-from adql.values import GEOMETRY, PREDICATE, Value
+from adql.tables import TableCompiler, output_info
+from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value
 
 _SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "offset", "limit",
                           "distinct", "joins", "with_"})
 _SETOP_ARGS = frozenset({"this", "expression", "distinct", "order", "offset", "with_", "limit"})
-_JOIN_ARGS = frozenset({"this", "on", "using", "side", "kind", "method"})
-_TABLE_ARGS = frozenset({"this", "db", "alias", "joins", "catalog"})
 
 
 @dataclass
@@ -35,11 +35,14 @@ class OutputItem:
     value: Value
 
 
-class Compiler(ExpressionCompiler, GeometryCompiler):
+class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
     """Translate one parsed query; instances are single-use."""
 
-    def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler) -> None:
+    def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler,
+                 permissive: bool = False) -> None:
         self.text = text
+        # permissive: no catalog; unknown tables and columns are accepted (syntax-only validation)
+        self.permissive = permissive
         self.tables = list(tables)
         self.spatial = spatial
         self.warnings: list[str] = []
@@ -49,6 +52,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         self.in_aggregate = False
         self._select_aliases: list[dict[str, Value]] = []
         self._columns_seen: list[str] | None = None
+        self._item_columns: list[tuple[exp.Expr, str, list[str]]] = []
         self.root: exp.Expr | None = None
         self.max_rows: int | None = None
         self.limit: int | None = None
@@ -114,12 +118,16 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         prefix = ""
         with_ = node.args.get("with_")
         if with_ is not None:
+            if node is not self.root:
+                raise self.fail("WITH is only allowed at the start of the whole query", with_)
             prefix = self.with_clause(with_, scope)
         if isinstance(node, exp.Select):
             sql, items = self.select(node, scope)
         elif isinstance(node, exp.Union | exp.Intersect | exp.Except):
             sql, items = self.set_operation(node, scope)
         elif isinstance(node, exp.Subquery) and not node.args.get("alias"):
+            if node is self.root and node.args.get("order") is None and node.args.get("offset") is None:
+                self.root = node.this  # a parenthesised query: its content is the outermost query
             inner_sql, items = self.query(node.this, scope)
             sql = inner_sql
             sql, items = self._query_modifiers(node, sql, items, scope)
@@ -138,6 +146,10 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         clauses = [f"SELECT * FROM ({sql}) AS {quote(self.new_alias('q'))}"]
         if order is not None:
             clauses.append("ORDER BY " + ", ".join(self.output_order(order, items)))
+        if node is self.root:
+            limit = self.root_limit(None)
+            if limit is not None:
+                clauses.append(f"LIMIT {limit}")
         if offset is not None:
             clauses.append(f"OFFSET {self.unsigned(offset.expression, 'OFFSET')}")
         return " ".join(clauses), items
@@ -160,7 +172,7 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                 raise self.fail(f"WITH query {identifier.this!r} is defined twice", cte)
             sql, items = self.query(cte.this, scope)
             sql_name = self.new_alias("w")
-            columns = [SourceColumn(item.name, _output_info(item)) for item in items]
+            columns = [SourceColumn(item.name, output_info(item)) for item in items]
             name = identifier.this if identifier.quoted else identifier.this
             scope.ctes[name] = (sql_name, identifier.quoted, columns)
             parts.append(f"{quote(sql_name)} AS ({sql})")
@@ -173,11 +185,12 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             keyword += " ALL"
         left_sql, left = self.query(node.this, scope)
         right_sql, right = self.query(node.expression, scope)
-        if len(left) != len(right):
+        if len(left) != len(right) and not self.permissive:
             raise self.fail(f"the queries of {keyword.split()[0]} return different numbers of columns "
                             f"({len(left)} and {len(right)})", node)
-        for a, b in zip(left, right, strict=True):
+        for a, b in zip(left, right, strict=False):
             self._check_union_types(a, b, node)
+        left = [_union_item(a, b) for a, b in zip(left, right, strict=False)] + left[len(right):]
         sql = f"({left_sql}) {keyword} ({right_sql})"
         if node.args.get("limit") is not None:
             raise self.fail("LIMIT is not ADQL; use SELECT TOP n", node)
@@ -220,6 +233,8 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
 
     def _position_term(self, literal: exp.Literal, count: int) -> str:
         index = int(literal.this)
+        if self.permissive and index >= 1:
+            return str(index)
         if not 1 <= index <= count:
             raise self.fail(f"ORDER BY position {index} is not in the select list (1..{count})", literal)
         return str(index)
@@ -251,9 +266,13 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         group_keys: list[str] = []
         group = node.args.get("group")
         if group is not None:
+            if not group.expressions:
+                raise self.fail("GROUP BY needs at least one column or expression", node)
             for key in ("grouping_sets", "cube", "rollup", "totals"):
                 if group.args.get(key):
                     raise self.fail("GROUP BY supports column references and expressions only", group)
+        saved_columns = self._item_columns
+        self._item_columns = []
         items = self.select_list(node, scope)
         self._select_aliases.append({item.name: item.value for item in items})
         try:
@@ -271,17 +290,25 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             having = node.args.get("having")
             if having is not None:
                 self.aggregates_allowed = True
+                self._columns_seen = []
                 try:
                     having_sql = self.condition(having.this, scope)
+                    self._item_columns.append((having.this, having_sql, self._columns_seen))
                 finally:
                     self.aggregates_allowed = False
+                    self._columns_seen = None
             order_terms = self.order_by(node.args.get("order"), items, scope, distinct is not None)
+            grouped = group is not None or having is not None or any(item.value.aggregate for item in items)
+            if grouped and not self.permissive:
+                self._check_grouping(group_keys)
         finally:
             self._select_aliases.pop()
+            self._item_columns = saved_columns
 
         if node is self.root:
             for item, name in zip(items, unique_names([i.name for i in items]), strict=True):
                 item.name = name
+                item.value = _typed_output(item.value)
         parts.append(", ".join(f"{item.value.sql} AS {quote(item.name)}" for item in items))
         parts.append("FROM " + from_sql)
         if where_sql is not None:
@@ -303,6 +330,22 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
             parts.append(f"OFFSET {self.unsigned(offset.expression, 'OFFSET')}")
         return " ".join(parts), items
 
+    def _check_grouping(self, keys: list[str]) -> None:
+        """In a grouped query every column outside an aggregate must be grouped
+        (or be part of a grouped expression)."""
+        key_set = set(keys)
+        for node, sql, columns in self._item_columns:
+            if sql in key_set:
+                continue
+            for column in columns:
+                if column in key_set:
+                    continue
+                if any(column in key and key in sql for key in keys):
+                    continue
+                name = column.rsplit(".", 1)[-1].strip('"')
+                raise self.fail(f"column {name!r} must appear in GROUP BY or be used in an aggregate function",
+                                node)
+
     def select_list(self, node: exp.Select, scope: Scope) -> list[OutputItem]:
         items: list[OutputItem] = []
         expressions = node.expressions
@@ -317,10 +360,14 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                 if isinstance(item, exp.Star):
                     if item.args.get("except_") or item.args.get("replace") or item.args.get("rename"):
                         raise self.fail("SELECT * EXCEPT/REPLACE is not ADQL", item)
-                    items.extend(self.expand_star(scope, None))
-                    continue
-                if isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
-                    items.extend(self.expand_star(scope, item))
+                    expanded = self.expand_star(scope, None)
+                elif isinstance(item, exp.Column) and isinstance(item.this, exp.Star):
+                    expanded = self.expand_star(scope, item)
+                else:
+                    expanded = None
+                if expanded is not None:
+                    items.extend(expanded)
+                    self._item_columns.extend((item, e.value.sql, [e.value.sql]) for e in expanded)
                     continue
                 alias = None
                 if isinstance(item, exp.Alias):
@@ -329,9 +376,16 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                     if not isinstance(alias, exp.Identifier):
                         raise self.fail("invalid alias", node)
                     self.check_identifier(alias, "column alias")
-                value = self.expr(item, scope)
+                self._columns_seen = []
+                try:
+                    value = self.expr(item, scope)
+                finally:
+                    seen, self._columns_seen = self._columns_seen, None
                 if value.kind == PREDICATE:
                     raise self.fail("a condition cannot be selected; ADQL has no boolean values", item)
+                if value.geometry is not None and value.geometry.shape == "named":
+                    raise self.fail("gw_region can only be used inside CONTAINS/INTERSECTS", item)
+                self._item_columns.append((item, value.sql, seen))
                 if alias is not None:
                     name = alias.this
                 elif value.name:
@@ -402,10 +456,15 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
                         raise self.fail(f"ORDER BY {target.this.this!r} is ambiguous", target)
                     term = quote(found[0])
                 else:
-                    value = self.expr(target, scope)
+                    self._columns_seen = []
+                    try:
+                        value = self.expr(target, scope)
+                    finally:
+                        seen, self._columns_seen = self._columns_seen, None
+                    self._item_columns.append((target, value.sql, seen))
                     if value.kind in (PREDICATE, GEOMETRY):
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
-                    if distinct and value.sql not in {i.value.sql for i in items}:
+                    if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "
                                         "select list", target)
                     term = value.sql
@@ -413,185 +472,6 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         finally:
             self.aggregates_allowed = False
         return terms
-
-    # ------------------------------------------------------------------ FROM
-    def from_clause(self, from_: exp.From, joins: list[exp.Join], scope: Scope) -> str:
-        sql = self.table_reference(from_.this, scope)
-        segment_start = 0
-        for join in joins:
-            self._check_args(join, _JOIN_ARGS, "JOIN")
-            if _is_comma_join(join):
-                segment_start = len(scope.sources)
-                sql += ", " + self.table_reference(join.this, scope)
-            else:
-                sql = self.join(sql, join, scope, segment_start)
-        return sql
-
-    def join(self, left_sql: str, join: exp.Join, scope: Scope, segment_start: int) -> str:
-        left_sources = scope.sources[segment_start:]
-        right_start = len(scope.sources)
-        right_sql = self.table_reference(join.this, scope)
-        right_sources = scope.sources[right_start:]
-        side = (join.args.get("side") or "").upper()
-        kind = (join.args.get("kind") or "").upper()
-        method = (join.args.get("method") or "").upper()
-        if kind not in ("", "INNER", "OUTER") or method not in ("", "NATURAL"):
-            raise self.fail(f"{kind or method} JOIN is not ADQL", join)
-        if kind == "INNER" and side:
-            raise self.fail("INNER cannot be combined with LEFT/RIGHT/FULL", join)
-        if kind == "OUTER" and not side:
-            raise self.fail("OUTER JOIN needs LEFT, RIGHT or FULL", join)
-        keyword = (f"{side} OUTER JOIN" if side else "INNER JOIN")
-        on = join.args.get("on")
-        using = join.args.get("using")
-        if method == "NATURAL":
-            if on is not None or using:
-                raise self.fail("NATURAL JOIN takes no ON or USING", join)
-            names = self._common_columns(left_sources, right_sources)
-            self._merge(scope, names, left_sources, right_sources)
-            return f"{left_sql} NATURAL {keyword} {right_sql}"
-        if using:
-            names = []
-            for identifier in using:
-                name_left = self._join_column(identifier, left_sources, join, "left")
-                self._join_column(identifier, right_sources, join, "right")
-                names.append(name_left)
-            self._merge(scope, names, left_sources, right_sources)
-            return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
-        if on is not None:
-            condition = self.condition(on, scope)
-            return f"{left_sql} {keyword} {right_sql} ON {condition}"
-        if side:
-            raise self.fail(f"{side} OUTER JOIN needs ON or USING", join)
-        return f"{left_sql} CROSS JOIN {right_sql}"
-
-    def _join_column(self, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str) -> str:
-        hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]
-        if not hits:
-            raise self.fail(f"USING column {identifier.this!r} is not in the {side} table", identifier)
-        if len(hits) > 1:
-            raise self.fail(f"USING column {identifier.this!r} is ambiguous in the {side} tables", identifier)
-        return hits[0][1].name
-
-    def _common_columns(self, left: list[Source], right: list[Source]) -> list[str]:
-        left_names: dict[str, int] = {}
-        for source in left:
-            for col in source.columns:
-                left_names[col.name] = left_names.get(col.name, 0) + 1
-        names = []
-        for source in right:
-            for col in source.columns:
-                if col.name in left_names:
-                    names.append(col.name)
-        return names
-
-    def _merge(self, scope: Scope, names: list[str], left: list[Source], right: list[Source]) -> None:
-        for name in names:
-            owners = [s for s in left + right if any(c.name == name for c in s.columns)]
-            scope.merged[name.lower()] = owners
-
-    def table_reference(self, node: exp.Expr, scope: Scope) -> str:
-        if isinstance(node, exp.Table):
-            self._check_args(node, _TABLE_ARGS, "table reference")
-            if node.args.get("joins"):
-                raise self.fail("unexpected join here", node)
-            return self.named_table(node, scope)
-        if isinstance(node, exp.Subquery):
-            alias = node.args.get("alias")
-            inner = node.this
-            if isinstance(inner, exp.Table) and inner.args.get("joins") and alias is None:
-                # a parenthesised joined table
-                table_args = {k: v for k, v in inner.args.items() if k != "joins"}
-                base = exp.Table(**table_args)
-                return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"
-            if alias is None or not isinstance(alias.this, exp.Identifier):
-                raise self.fail("a subquery in FROM needs a correlation name (AS name)", node)
-            if alias.columns:
-                raise self.fail("column aliases on derived tables are not ADQL", node)
-            self.check_identifier(alias.this, "table alias")
-            for key in ("order", "offset", "limit"):
-                if node.args.get(key) is not None and key == "limit":
-                    raise self.fail("LIMIT is not ADQL; use SELECT TOP n", node)
-            sql, items = self.query(inner, Scope(parent=scope.parent, ctes=scope.ctes))
-            if node.args.get("order") is not None or node.args.get("offset") is not None:
-                sql, items = self._query_modifiers(node, sql, items, scope)
-            internal = self.new_alias("q")
-            source = Source(internal, alias.this.this, [SourceColumn(i.name, _output_info(i)) for i in items],
-                            ref_name=alias.this.this, ref_quoted=alias.this.quoted, aliased=True)
-            self._add_source(scope, source, node)
-            return f"({sql}) AS {quote(internal)}"
-        raise self.fail("expected a table, a joined table or a subquery", node)
-
-    def named_table(self, node: exp.Table, scope: Scope) -> str:
-        name: exp.Identifier = node.this
-        if not isinstance(name, exp.Identifier):
-            raise self.fail("expected a table name", node)
-        schema = node.args.get("db")
-        if node.args.get("catalog") is not None:
-            raise self.fail("catalog-qualified table names are not supported", node)
-        for identifier in (name, schema):
-            if isinstance(identifier, exp.Identifier):
-                self.check_identifier(identifier, "table or schema name")
-        alias_node = node.args.get("alias")
-        alias = None
-        if alias_node is not None:
-            if alias_node.columns:
-                raise self.fail("column aliases on tables are not ADQL", node)
-            alias = alias_node.this
-            self.check_identifier(alias, "table alias")
-        internal = self.new_alias("t")
-        if schema is None:
-            cte = scope.find_cte(name)
-            if cte is not None:
-                sql_name, columns = cte
-                source = Source(internal, (alias or name).this, list(columns),
-                                ref_name=(alias or name).this, ref_quoted=(alias or name).quoted,
-                                aliased=True)
-                self._add_source(scope, source, node)
-                return f"{quote(sql_name)} AS {quote(internal)}"
-        table = self.find_table(name, schema, node, scope)
-        self.tables_used.append(table.qualified_name)
-        columns = [SourceColumn(c.name, c) for c in table.columns]
-        source = Source(internal, alias.this if alias is not None else table.qualified_name, columns, table=table,
-                        ref_name=alias.this if alias is not None else table.name,
-                        ref_quoted=bool(alias is not None and alias.quoted), schema=table.schema,
-                        aliased=alias is not None)
-        self._add_source(scope, source, node)
-        table_sql = quote(table.name) if not table.schema else f"{quote(table.schema)}.{quote(table.name)}"
-        return f"{table_sql} AS {quote(internal)}"
-
-    def _add_source(self, scope: Scope, source: Source, node: exp.Expr) -> None:
-        for other in scope.sources:
-            if source.aliased and other.aliased and source.ref_name.lower() == other.ref_name.lower() and (
-                source.ref_name == other.ref_name or not (source.ref_quoted or other.ref_quoted)
-            ):
-                raise self.fail(f"table alias {source.ref_name!r} is used twice", node)
-            if (
-                not source.aliased
-                and not other.aliased
-                and source.table is not None
-                and source.table is other.table
-            ):
-                raise self.fail(f"table {source.label!r} appears twice; give it an alias", node)
-        scope.sources.append(source)
-
-    def find_table(self, name: exp.Identifier, schema: exp.Identifier | None, node: exp.Expr,
-                   scope: Scope) -> TableInfo:
-        candidates = [t for t in self.tables if ident_matches(name, t.name)]
-        if schema is not None:
-            candidates = [t for t in candidates if t.schema is not None and ident_matches(schema, t.schema)]
-        if len(candidates) > 1:
-            narrowed = pick(name, candidates, lambda t: t.name)
-            if schema is not None and len(narrowed) > 1:
-                narrowed = pick(schema, narrowed, lambda t: t.schema or "")
-            candidates = narrowed
-        if not candidates:
-            written = f"{schema.this}.{name.this}" if schema is not None else name.this
-            raise self.fail(f"unknown table {written!r}", node, self.suggest_table(written, scope))
-        if len(candidates) > 1:
-            options = ", ".join(sorted(t.qualified_name for t in candidates))
-            raise self.fail(f"table name {name.this!r} is ambiguous; qualify it with its schema ({options})", node)
-        return candidates[0]
 
     # --------------------------------------------------------------- queries
     def subquery(self, node: exp.Expr, scope: Scope, where: exp.Expr) -> tuple[str, list[OutputItem]]:
@@ -611,6 +491,34 @@ class Compiler(ExpressionCompiler, GeometryCompiler):
         return f"({sql})", items
 
 
+_PG_TYPES = {"boolean": "boolean", "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
+             "double": "double precision"}
+
+
+def _typed_output(value: Value) -> Value:
+    """Computed result columns get an explicit cast so the PostgreSQL type is
+    exactly the VOTable datatype announced (catalog columns already are)."""
+    if value.extras.get("column") is not None or value.kind not in (NUMBER, BOOLEAN, STRING):
+        return value
+    if value.kind == STRING:
+        if value.xtype or value.sql.startswith("CAST("):
+            return value
+        return value.with_sql(f"CAST({value.sql} AS text)")
+    pg_type = _PG_TYPES.get(value.datatype or "")
+    if pg_type is None or value.sql.startswith("CAST(") and value.sql.endswith(f" AS {pg_type})"):
+        return value
+    return value.with_sql(f"CAST({value.sql} AS {pg_type})")
+
+
+def _union_item(a: OutputItem, b: OutputItem) -> OutputItem:
+    """The left item with the datatype PostgreSQL gives the combined column."""
+    if a.value.kind == NUMBER and b.value.kind == NUMBER and a.value.datatype != b.value.datatype:
+        return OutputItem(a.name, replace(a.value, datatype=promote(a.value, b.value)))
+    if a.value.kind == NULL and b.value.kind != NULL:
+        return OutputItem(a.name, b.value)
+    return a
+
+
 def unique_names(names: list[str]) -> list[str]:
     """Output names made unique (case-insensitively) by numbering repeats."""
     seen: set[str] = set()
@@ -623,26 +531,3 @@ def unique_names(names: list[str]) -> list[str]:
         seen.add(candidate.lower())
         result.append(candidate)
     return result
-
-
-def _is_comma_join(join: exp.Join) -> bool:
-    return not any(join.args.get(k) for k in ("on", "using", "side", "kind", "method"))
-
-
-def _output_info(item: OutputItem) -> ColumnInfo:
-    value = item.value
-    info = value.info
-    return ColumnInfo(
-        name=item.name,
-        datatype=value.datatype or (info.datatype if info else "char"),
-        arraysize=value.arraysize,
-        xtype=value.xtype,
-        unit=info.unit if info else None,
-        ucd=info.ucd if info else None,
-        utype=info.utype if info else None,
-        description=info.description if info else None,
-    )
-
-
-def raise_unexpected(node: exp.Expr) -> AdqlError:  # pragma: no cover - helper for callers
-    return AdqlError(f"unexpected {type(node).__name__}")

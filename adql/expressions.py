@@ -9,6 +9,7 @@ rules matching ADQL's.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -26,12 +27,14 @@ from adql.values import (
     FLOAT_TYPES,
     GEOMETRY,
     INTEGER_TYPES,
+    LOOSE,
     NOT_CONSTANT,
     NULL,
     NUMBER,
     PREDICATE,
     STRING,
     TIMESTAMP,
+    UNKNOWN,
     Value,
 )
 
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from adql.compiler import Compiler
 
 _INT64_MAX = 2**63 - 1
+_NUMBER_TEXT = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
 _KIND_NAMES = {NUMBER: "numeric", STRING: "a string", GEOMETRY: "a geometry", TIMESTAMP: "a timestamp",
                PREDICATE: "a condition", BOOLEAN: "boolean", ARRAY: "an array"}
 
@@ -75,6 +79,8 @@ def number_value(value: float | int) -> Value:
 
 
 def kind_of_column(info: ColumnInfo) -> str:
+    if info.datatype == "unknown":
+        return UNKNOWN
     xtype = (info.xtype or "").lower()
     if xtype in ("point", "circle", "polygon", "moc"):
         return GEOMETRY
@@ -93,9 +99,9 @@ def promote(a: Value, b: Value) -> str:
     """VOTable datatype of an arithmetic result (PostgreSQL's promotion)."""
     if a.datatype in INTEGER_TYPES and b.datatype in INTEGER_TYPES:
         return max(a.datatype, b.datatype, key=lambda d: _INTEGER_RANK[d])
-    if a.kind == NULL:
+    if a.kind in LOOSE:
         return b.datatype or "double"
-    if b.kind == NULL:
+    if b.kind in LOOSE:
         return a.datatype or "double"
     if "double" in (a.datatype, b.datatype):
         return "double"
@@ -124,7 +130,7 @@ class ExpressionCompiler:
             )
 
     def expect(self: Compiler, value: Value, kinds: tuple[str, ...], node: exp.Expr, what: str) -> Value:
-        if value.kind in kinds or value.kind == NULL:
+        if value.kind in kinds or value.kind in LOOSE:
             return value
         wanted = " or ".join(_KIND_NAMES.get(k, k) for k in kinds)
         raise self.fail(f"{what} must be {wanted}, not {_KIND_NAMES.get(value.kind, value.kind)}", node)
@@ -150,6 +156,8 @@ class ExpressionCompiler:
         text = node.this
         if node.is_string:
             return Value(string_literal(text), STRING, "char", "*", const=text)
+        if not _NUMBER_TEXT.match(text):
+            raise self.fail(f"malformed number {text!r}", node)
         if any(c in text for c in ".eE"):
             return number_value(float(text))
         return number_value(int(text))
@@ -171,10 +179,13 @@ class ExpressionCompiler:
     def column(self: Compiler, node: exp.Column, scope: Scope) -> Value:
         if isinstance(node.this, exp.Star):
             raise self.fail("'*' is only allowed in the select list and COUNT(*)", node)
-        for part in ("this", "table", "db"):
+        for part in ("this", "table", "db", "catalog"):
             identifier = node.args.get(part)
-            if isinstance(identifier, exp.Identifier):
-                self.check_identifier(identifier, "name")
+            if identifier is None:
+                continue
+            if not isinstance(identifier, exp.Identifier):
+                raise self.fail("malformed column reference", node)
+            self.check_identifier(identifier, "name")
         current: Scope | None = scope
         while current is not None:
             found = current.lookup(node)
@@ -234,14 +245,14 @@ class ExpressionCompiler:
         left = self.expr(node.this, scope)
         right = self.expr(node.expression, scope)
         for side in (left, right):
-            if side.kind != NULL and not side.is_integer:
+            if side.kind not in LOOSE and not side.is_integer:
                 raise self.fail("bitwise operators need integer operands", node)
         return Value(f"({left.sql} {op} {right.sql})", NUMBER, promote(left, right),
                      aggregate=left.aggregate or right.aggregate)
 
     def bitwise_not(self: Compiler, node: exp.BitwiseNot, scope: Scope) -> Value:
         inner = self.expr(node.this, scope)
-        if inner.kind != NULL and not inner.is_integer:
+        if inner.kind not in LOOSE and not inner.is_integer:
             raise self.fail("bitwise operators need integer operands", node)
         return Value(f"(~ {inner.sql})", NUMBER, inner.datatype or "long", aggregate=inner.aggregate)
 
@@ -266,7 +277,7 @@ class ExpressionCompiler:
         return Value(f"({left.sql} {op} {right.sql})", PREDICATE, aggregate=left.aggregate or right.aggregate)
 
     def check_comparable(self: Compiler, left: Value, right: Value, node: exp.Expr) -> None:
-        kinds = {left.kind, right.kind} - {NULL}
+        kinds = {left.kind, right.kind} - LOOSE
         if PREDICATE in kinds:
             raise self.fail("a condition cannot be compared; ADQL has no boolean values", node)
         if GEOMETRY in kinds:
@@ -300,6 +311,8 @@ class ExpressionCompiler:
         high = self.expr(node.args["high"], scope)
         self.check_comparable(value, low, node)
         self.check_comparable(value, high, node)
+        if BOOLEAN in (value.kind, low.kind, high.kind):
+            raise self.fail("BETWEEN does not apply to boolean values", node)
         return Value(f"({value.sql} BETWEEN {low.sql} AND {high.sql})", PREDICATE)
 
     def in_predicate(self: Compiler, node: exp.In, scope: Scope) -> Value:
@@ -314,11 +327,15 @@ class ExpressionCompiler:
         items = node.expressions
         if not items or node.args.get("unnest") or node.args.get("field"):
             raise self.fail("IN needs a list of values or a subquery", node)
-        compiled = []
+        values = []
         for item in items:
             item_value = self.expr(item, scope)
             self.check_comparable(value, item_value, item)
-            compiled.append(item_value.sql)
+            values.append(item_value)
+        if any(_boolean_constants(value, v) is not value for v in values):
+            # a 0/1 constant tested against boolean values: compare one by one
+            return Value("(" + " OR ".join(_equal_sql(value, v) for v in values) + ")", PREDICATE)
+        compiled = [_boolean_constants(v, value).sql for v in values]
         return Value(f"({value.sql} IN ({', '.join(compiled)}))", PREDICATE)
 
     def like(self: Compiler, node: exp.Like | exp.ILike, scope: Scope) -> Value:
@@ -355,14 +372,13 @@ class ExpressionCompiler:
         operand = node.args.get("this")
         operand_value = self.expr(operand, scope) if operand is not None else None
         parts = ["CASE"]
-        if operand_value is not None:
-            parts.append(operand_value.sql)
         results: list[Value] = []
         for branch in node.args.get("ifs") or []:
             if operand_value is not None:
+                # simple CASE as searched CASE: operand = value, with ADQL's 0/1 for booleans
                 when_value = self.expr(branch.this, scope)
                 self.check_comparable(operand_value, when_value, branch)
-                when = when_value.sql
+                when = _equal_sql(operand_value, when_value)
             else:
                 when = self.condition(branch.this, scope)
             result = self.expr(branch.args["true"], scope)
@@ -379,7 +395,7 @@ class ExpressionCompiler:
                      aggregate=any(r.aggregate for r in results))
 
     def _common_type(self: Compiler, values: list[Value], node: exp.Expr, what: str) -> Value:
-        typed = [v for v in values if v.kind != NULL]
+        typed = [v for v in values if v.kind not in LOOSE]
         if not typed:
             return Value("NULL", NULL)
         kinds = {v.kind for v in typed}
@@ -424,7 +440,10 @@ class ExpressionCompiler:
             pg = ("char" if target == "CHAR" else "varchar") + (f"({length})" if length else "")
             if target == "VARCHAR" and length is None:
                 pg = "text"
-            arraysize = str(length) if (length and target == "CHAR") else (f"{length}*" if length else "*")
+            if target == "CHAR":
+                arraysize = str(length or 1)  # CHAR without a length is CHAR(1), as in SQL
+            else:
+                arraysize = f"{length}*" if length else "*"
             return Value(f"CAST({value.sql} AS {pg})", STRING, "char", arraysize, aggregate=value.aggregate)
         if target == "TIMESTAMP":
             if length is not None:
@@ -445,6 +464,11 @@ class ExpressionCompiler:
         name = node.this if isinstance(node.this, str) else ""
         spec = fn.lookup(name)
         if spec is None:
+            if self.permissive and name.upper() not in RESERVED_WORDS:
+                # syntax-only validation: any regular identifier may name a user-defined function
+                values = [self.expr(a, scope) for a in node.expressions if not isinstance(a, exp.Star)]
+                return Value(f"{name}({', '.join(v.sql for v in values)})", UNKNOWN,
+                             aggregate=any(v.aggregate for v in values))
             raise self.fail(f"unknown function {name!r}", node, suggest(name, [n for n in fn.FUNCTIONS]))
         args = list(node.expressions)
         if len(args) < spec.min_args or (spec.max_args is not None and len(args) > spec.max_args):
@@ -461,6 +485,8 @@ class ExpressionCompiler:
             if isinstance(arg, exp.Star | exp.Distinct):
                 raise self.fail(f"{spec.name} does not accept {_describe(arg)}", arg)
         if spec.category == "geometry" or spec.name in ("IVO_HEALPIX_CENTER", "IVO_EPOCH_PROP_POS"):
+            return self.geometry_function(spec, args, node, scope)
+        if spec.name in fn.GW_FUNCTIONS:
             return self.geometry_function(spec, args, node, scope)
         if spec.name == "IVO_HEALPIX_INDEX":
             return self.healpix_index(args, node, scope)
@@ -538,6 +564,14 @@ class ExpressionCompiler:
         if not (isinstance(target, exp.Literal) and target.is_string):
             raise self.fail("the unit of IN_UNIT must be a string literal", target)
         source_unit = value.info.unit if value.info is not None else None
+        if value.kind == UNKNOWN:
+            from adql.units import _parse_unit
+
+            try:
+                _parse_unit(target.this)
+            except AdqlError as err:
+                raise self.fail(err.message, target) from None
+            return Value(value.sql, NUMBER, "double", aggregate=value.aggregate)
         if not source_unit:
             raise self.fail("IN_UNIT needs a value whose unit is known (a column with a unit)", args[0])
         try:
@@ -603,6 +637,10 @@ def _unit_only(info: ColumnInfo | None) -> ColumnInfo | None:
     if info is None or not info.unit:
         return None
     return ColumnInfo(name=info.name, datatype=info.datatype, unit=info.unit, ucd=info.ucd)
+
+
+def _equal_sql(a: Value, b: Value) -> str:
+    return f"({_boolean_constants(a, b).sql} = {_boolean_constants(b, a).sql})"
 
 
 def _boolean_constants(value: Value, other: Value) -> Value:

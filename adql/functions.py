@@ -66,7 +66,7 @@ _SPECS: list[FunctionSpec] = [
     FunctionSpec("POINT", 2, 3, "geometry", "POINT([cs,] ra, dec)", "a position", "point"),
     FunctionSpec("CIRCLE", 2, 4, "geometry", "CIRCLE([cs,] ra, dec, r)", "a cone", "circle"),
     FunctionSpec("BOX", 3, 5, "geometry", "BOX([cs,] ra, dec, width, height)", "a great-circle box", "polygon"),
-    FunctionSpec("POLYGON", 3, None, "geometry", "POLYGON([cs,] ra1, dec1, ...)", "a polygon", "polygon"),
+    FunctionSpec("POLYGON", 1, None, "geometry", "POLYGON([cs,] ra1, dec1, ...)", "a polygon", "polygon"),
     FunctionSpec("REGION", 1, 1, "geometry", "REGION('STC-S')", "a region from STC-S text", "region"),
     FunctionSpec("CENTROID", 1, 1, "geometry", "CENTROID(g)", "centre of a region", "point"),
     FunctionSpec("CONTAINS", 2, 2, "geometry", "CONTAINS(a, b)", "1 if a lies within b", "int"),
@@ -144,6 +144,39 @@ _SPECS: list[FunctionSpec] = [
     ),
 ]
 
+# Gravitational-wave sky maps (stored by vo_server.sky in schema vo_sky).
+_SPECS += [
+    FunctionSpec(
+        "GW_REGION",
+        2,
+        2,
+        "udf",
+        "gw_region(skymap TEXT, level DOUBLE) -> REGION",
+        "The credible region of a stored GW sky map at probability level (0..1), for "
+        "CONTAINS(POINT(ra, dec), gw_region('S200129m', 0.9)) = 1.",
+        "region",
+    ),
+    FunctionSpec(
+        "GW_PROBDENSITY",
+        3,
+        3,
+        "udf",
+        "gw_probdensity(skymap TEXT, ra DOUBLE, dec DOUBLE) -> DOUBLE",
+        "Probability density (per steradian) of a stored GW sky map at a position; NULL outside the map.",
+        "double",
+    ),
+    FunctionSpec(
+        "GW_CREDIBLE_LEVEL",
+        3,
+        3,
+        "udf",
+        "gw_credible_level(skymap TEXT, ra DOUBLE, dec DOUBLE) -> DOUBLE",
+        "Searched probability of a position in a stored GW sky map: the probability of the smallest "
+        "credible region containing it.",
+        "double",
+    ),
+]
+
 FUNCTIONS: dict[str, FunctionSpec] = {spec.name: spec for spec in _SPECS}
 
 AGGREGATES = frozenset(name for name, spec in FUNCTIONS.items() if spec.category == "aggregate") | {
@@ -151,6 +184,8 @@ AGGREGATES = frozenset(name for name, spec in FUNCTIONS.items() if spec.category
 }
 
 UDFS: list[tuple[str, str]] = [(spec.signature, spec.description) for spec in _SPECS if spec.category == "udf"]
+
+GW_FUNCTIONS = frozenset({"GW_REGION", "GW_PROBDENSITY", "GW_CREDIBLE_LEVEL"})
 
 
 def lookup(name: str) -> FunctionSpec | None:

@@ -17,16 +17,18 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from adql import geometry as geo
+from adql.expressions import string_literal
 from adql.functions import FunctionSpec
 from adql.scope import Scope
-from adql.spatial import Circle, IndexedPosition, Moc, Polygon
+from adql.spatial import Circle, IndexedPosition, Moc, NamedRegion, Polygon
 from adql.values import (
     GEOMETRY,
     INTEGER_TYPES,
-    NULL,
+    LOOSE,
     NUMBER,
     PREDICATE,
     STRING,
+    UNKNOWN,
     DistanceCall,
     Geometry,
     SpatialTest,
@@ -49,13 +51,17 @@ def _const_array(values: list[float]) -> str:
 
 
 def geometry_array(g: Geometry) -> str:
-    """The geometry as a DALI-ordered double precision[]."""
-    if g.shape in ("point", "circle"):
-        return _array(list(g.parts))
+    """The geometry as a DALI-ordered double precision[] (NULL if a part is NULL)."""
+    if g.shape == "point":
+        return f"adql_point({', '.join(g.parts)})"
+    if g.shape == "circle":
+        return f"adql_circle({', '.join(g.parts)})"
     return g.parts[0]
 
 
 def geometry_value(g: Geometry, aggregate: bool = False) -> Value:
+    if g.shape == "named":
+        return Value("NULL", GEOMETRY, geometry=g, aggregate=aggregate, name="region")
     if g.shape == "moc":
         text = g.moc_ascii or ""
         return Value("'" + text + "'", GEOMETRY, "char", "*", "moc", geometry=g, aggregate=aggregate)
@@ -81,7 +87,7 @@ class GeometryCompiler:
         values = []
         for arg in args:
             value = self.expr(arg, scope)
-            if value.kind not in (NUMBER, NULL):
+            if value.kind not in (NUMBER, *LOOSE):
                 raise self.fail(f"{what} must be numeric, not {value.kind}", arg)
             values.append(value)
         return values
@@ -100,6 +106,8 @@ class GeometryCompiler:
         return args
 
     def _point_of(self: Compiler, value: Value, node: exp.Expr, what: str) -> Geometry:
+        if value.kind in LOOSE:
+            return Geometry("point", (f"({value.sql})[1]", f"({value.sql})[2]"))
         if value.kind != GEOMETRY or value.geometry is None or value.geometry.shape != "point":
             raise self.fail(f"{what} must be a point", node)
         return value.geometry
@@ -127,6 +135,8 @@ class GeometryCompiler:
 
     def _geometry_arg(self: Compiler, node: exp.Expr, scope: Scope, what: str) -> Geometry:
         value = self.expr(node, scope)
+        if value.kind in LOOSE:
+            return Geometry("polygon", (value.sql,))
         if value.kind != GEOMETRY or value.geometry is None:
             raise self.fail(f"{what} must be a geometry (POINT, CIRCLE, BOX, POLYGON, ...), not {value.kind}",
                             node)
@@ -171,6 +181,10 @@ class GeometryCompiler:
             self._check_order(order, args[0])
             call = f"adql_healpix_center({order.sql}, {index.sql})"
             return geometry_value(Geometry("point", (f"({call})[1]", f"({call})[2]")))
+        if name == "GW_REGION":
+            return geometry_value(self.gw_region(args, node, scope))
+        if name in ("GW_PROBDENSITY", "GW_CREDIBLE_LEVEL"):
+            return self.gw_value(name, args, node, scope)
         if name == "IVO_EPOCH_PROP_POS":
             values = self._numbers(args, scope, "an argument of ivo_epoch_prop_pos")
             call = f"adql_epoch_prop_pos({', '.join(v.sql for v in values)})"
@@ -237,7 +251,11 @@ class GeometryCompiler:
     def polygon_function(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Geometry:
         args = self._strip_coordsys("POLYGON", args, scope)
         values = [self.expr(arg, scope) for arg in args]
-        if values and all(v.kind == GEOMETRY for v in values):
+        if len(values) >= 3 and all(v.kind == UNKNOWN for v in values):
+            return Geometry("polygon", (f"adql_polygon_ccw({_array([v.sql for v in values])})",))
+        if values and all(v.kind == GEOMETRY or v.kind in LOOSE for v in values) and any(
+            v.kind == GEOMETRY for v in values
+        ):
             points = [self._point_of(v, a, "a vertex of POLYGON") for v, a in zip(values, args, strict=True)]
             if len(points) < 3:
                 raise self.fail(f"a polygon needs at least 3 vertices, got {len(points)}", node)
@@ -245,7 +263,7 @@ class GeometryCompiler:
             constants = [p.point for p in points]
         else:
             for value, arg in zip(values, args, strict=True):
-                if value.kind not in (NUMBER, NULL):
+                if value.kind not in (NUMBER, *LOOSE):
                     raise self.fail(f"a coordinate of POLYGON must be numeric, not {value.kind}", arg)
             if len(values) % 2:
                 raise self.fail(f"POLYGON needs pairs of coordinates, got {len(values)} numbers", node)
@@ -321,7 +339,9 @@ class GeometryCompiler:
         return Geometry("moc", (f"CAST('{{{flat}}}' AS bigint[])",), region=Moc(ascii_moc), moc_ascii=ascii_moc)
 
     def _check_order(self: Compiler, order: Value, node: exp.Expr) -> int | None:
-        if order.kind != NUMBER or (order.datatype not in INTEGER_TYPES and order.kind != NULL):
+        if order.kind in LOOSE:
+            return None
+        if order.kind != NUMBER or order.datatype not in INTEGER_TYPES:
             raise self.fail("a HEALPix order must be an integer", node)
         if isinstance(order.const, int):
             if not 0 <= order.const <= 29:
@@ -395,6 +415,8 @@ class GeometryCompiler:
         b = self._geometry_arg(args[1], scope, f"the second argument of {name}")
         if name == "INTERSECTS" and b.shape == "point" and a.shape != "point":
             a, b = b, a
+        if "named" in (a.shape, b.shape) and not (a.shape == "point" and b.shape == "named"):
+            raise self.fail(f"{name} with gw_region needs a point as the other argument", node)
         if a.shape == "point":
             exact = self._point_in(a, b, node)
             prefilter = None
@@ -403,6 +425,9 @@ class GeometryCompiler:
                     prefilter = self.spatial.region_prefilter(a.position, b.region)
                 elif b.shape == "circle" and b.position is not None and b.radius is not None:
                     prefilter = self.spatial.join_prefilter(a.position, b.position, b.radius)
+            elif a.point is not None and b.shape == "circle" and b.position is not None and b.radius is not None:
+                # circles around indexed positions that contain a fixed point: a cone around the point
+                prefilter = self.spatial.region_prefilter(b.position, Circle(a.point[0], a.point[1], b.radius))
         else:
             if "moc" in (a.shape, b.shape):
                 raise self.fail(f"{name} with a MOC is only supported for a point and a MOC", node)
@@ -420,6 +445,9 @@ class GeometryCompiler:
             return f"adql_point_in_circle({ra}, {dec}, {', '.join(region.parts)})"
         if region.shape == "polygon":
             return f"adql_point_in_polygon({ra}, {dec}, {region.parts[0]})"
+        if region.shape == "named":
+            skymap, level = region.parts
+            return f"vo_sky.gw_in_region({skymap}, {level}, {ra}, {dec})"
         hpx = p.position.hpx_sql if p.position is not None else f"adql_healpix_index(29, {ra}, {dec})"
         return f"adql_hpx_in_moc({hpx}, {region.parts[0]})"
 
@@ -439,8 +467,10 @@ class GeometryCompiler:
             if value.geometry.shape == shape:
                 return value
             raise self.fail(f"cannot CAST a {value.geometry.shape} to {shape.upper()}", node)
-        if value.kind != STRING:
+        if value.kind not in (STRING, *LOOSE):
             raise self.fail(f"only strings (DALI serialisation) can be cast to {shape.upper()}", node)
+        if isinstance(value.const, str):
+            return geometry_value(self._constant_dali(value.const, shape, node), value.aggregate)
         array = f"adql_dali_geometry({value.sql}, '{shape}')"
         if shape == "point":
             g = Geometry("point", (f"({array})[1]", f"({array})[2]"))
@@ -449,6 +479,57 @@ class GeometryCompiler:
         else:
             g = Geometry("polygon", (f"adql_polygon_ccw({array})",))
         return geometry_value(g, value.aggregate)
+
+    def _constant_dali(self: Compiler, text: str, shape: str, node: exp.Expr) -> Geometry:
+        words = text.split()
+        if not words or not all(_is_number(w) for w in words):
+            raise self.fail(f"cannot CAST {text[:40]!r} to {shape.upper()}: expected numbers separated by spaces",
+                            node)
+        numbers = [float(w) for w in words]
+        try:
+            if shape == "point" and len(numbers) == 2:
+                geo.check_position(*numbers)
+                return Geometry("point", tuple(float_repr(n) for n in numbers), point=(numbers[0], numbers[1]))
+            if shape == "circle" and len(numbers) == 3:
+                geo.check_position(numbers[0], numbers[1])
+                geo.check_radius(numbers[2])
+                return Geometry("circle", tuple(float_repr(n) for n in numbers), region=Circle(*numbers),
+                                point=(numbers[0], numbers[1]), radius=numbers[2])
+            if shape == "polygon" and len(numbers) >= 6 and len(numbers) % 2 == 0:
+                pairs = [(numbers[i], numbers[i + 1]) for i in range(0, len(numbers), 2)]
+                return self._constant_polygon(geo.normalize_polygon(pairs))
+        except Exception as err:
+            raise self.fail(getattr(err, "message", str(err)), node) from None
+        raise self.fail(f"cannot CAST {len(numbers)} numbers to {shape.upper()}", node)
+
+    # ------------------------------------------------------------ GW maps
+    def _skymap_name(self: Compiler, node: exp.Expr) -> str:
+        if not (isinstance(node, exp.Literal) and node.is_string and node.this.strip()):
+            raise self.fail("the sky map name must be a non-empty string literal", node)
+        return node.this
+
+    def gw_region(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Geometry:
+        name = self._skymap_name(args[0])
+        (level,) = self._numbers(args[1:], scope, "the credible level of gw_region")
+        if not isinstance(level.const, int | float) or not 0 <= level.const <= 1:
+            raise self.fail("the credible level of gw_region must be a constant between 0 and 1", args[1])
+        region = NamedRegion("gw_region", (name, float(level.const)))
+        return Geometry("named", (string_literal(name), float_repr(float(level.const))), region=region)
+
+    def gw_value(self: Compiler, name: str, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Value:
+        skymap = string_literal(self._skymap_name(args[0]))
+        ra, dec = self._numbers(args[1:], scope, f"a coordinate of {name.lower()}")
+        function = "vo_sky." + name.lower()
+        position = self._indexed_position(ra, dec)
+        if position is not None:
+            sql = f"{function}_hpx({skymap}, {position.hpx_sql})"
+        else:
+            sql = f"{function}({skymap}, {ra.sql}, {dec.sql})"
+        unit = "sr**-1" if name == "GW_PROBDENSITY" else None
+        from adql.catalog import ColumnInfo
+
+        info = ColumnInfo(name=name.lower(), datatype="double", unit=unit)
+        return Value(sql, NUMBER, "double", info=info, name=name.lower())
 
     # ------------------------------------------------------------------ UDF
     def healpix_index(self: Compiler, args: list[exp.Expr], node: exp.Expr, scope: Scope) -> Value:

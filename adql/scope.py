@@ -64,6 +64,11 @@ class Source:
     ref_quoted: bool = False
     schema: str | None = None
     aliased: bool = False
+    open: bool = False  # columns not listed are accepted (syntax-only validation)
+
+    def unlisted_column(self, identifier: exp.Identifier) -> SourceColumn:
+        name = identifier.this if identifier.quoted else identifier.this.lower()
+        return SourceColumn(name, ColumnInfo(name=name, datatype="unknown"))
 
     def column_sql(self, name: str) -> str:
         return f"{quote(self.alias)}.{quote(name)}"
@@ -104,8 +109,6 @@ class Scope:
     def resolve_source(self, column: exp.Column) -> list[Source]:
         table = column.args.get("table")
         schema = column.args.get("db")
-        if column.args.get("catalog") is not None:
-            raise AdqlError("catalog-qualified column names are not supported")
         return [s for s in self.sources if s.qualifier_matches(table, schema)]
 
     def lookup(self, column: exp.Column) -> tuple[Source | None, SourceColumn, bool] | None:
@@ -120,10 +123,17 @@ class Scope:
             found = pick(identifier, sources[0].columns, lambda c: c.name)
             if len(found) > 1:
                 raise AdqlError(f"column name {identifier.this!r} is ambiguous in {sources[0].label}")
+            if not found and sources[0].open:
+                return sources[0], sources[0].unlisted_column(identifier), False
             return (sources[0], found[0], False) if found else None
         merged = [key for key in self.merged if ident_matches(identifier, key)]
         if merged:
-            source = self.merged[merged[0]][0]
+            owners = self.merged[merged[0]]
+            others = [s for s in self.sources if s not in owners and pick(identifier, s.columns, lambda c: c.name)]
+            if others:
+                raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {others[0].label} "
+                                "and in a USING/NATURAL join)")
+            source = owners[0]
             col = pick(identifier, source.columns, lambda c: c.name)[0]
             return None, col, True
         hits: list[tuple[Source, SourceColumn]] = []
@@ -133,6 +143,10 @@ class Scope:
         if len(hits) > 1:
             labels = ", ".join(sorted({s.label for s, _ in hits}))
             raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {labels})")
+        if not hits:
+            for source in self.sources:
+                if source.open:
+                    return source, source.unlisted_column(identifier), False
         return (hits[0][0], hits[0][1], False) if hits else None
 
     def has_qualifier(self, column: exp.Column) -> bool:

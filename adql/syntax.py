@@ -9,6 +9,7 @@ enforced by the translator.
 from __future__ import annotations
 
 import re
+import sys
 
 from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
@@ -18,7 +19,10 @@ from adql.dialect import ALLOWED_TOKEN_TYPES, AdqlTokenizer, make_parser
 from adql.errors import AdqlError
 
 MAX_QUERY_LENGTH = 200_000
-MAX_NESTING = 120
+MAX_NESTING = 100
+# sqlglot's recursive descent uses ~25 Python frames per nesting level; CPython
+# >= 3.11 does not use the C stack for them, so a higher limit is safe.
+_RECURSION_LIMIT = 12_000
 MAX_TOKENS = 50_000
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -29,6 +33,18 @@ _HEX = re.compile(r"[0-9A-Fa-f]+\Z")
 _AFTER_COMMA_FORBIDDEN = frozenset(
     {TokenType.FROM, TokenType.R_PAREN, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY,
      TokenType.HAVING, TokenType.COMMA}
+)
+
+_CANNOT_END = frozenset(
+    {TokenType.ALIAS, TokenType.ON, TokenType.USING, TokenType.JOIN, TokenType.AND, TokenType.OR, TokenType.NOT,
+     TokenType.COMMA, TokenType.DOT, TokenType.WHERE, TokenType.FROM, TokenType.SELECT, TokenType.GROUP_BY,
+     TokenType.ORDER_BY, TokenType.HAVING, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT,
+     TokenType.OFFSET, TokenType.TOP, TokenType.IN, TokenType.LIKE, TokenType.ILIKE, TokenType.BETWEEN,
+     TokenType.IS, TokenType.EQ, TokenType.NEQ, TokenType.LT, TokenType.GT, TokenType.LTE, TokenType.GTE,
+     TokenType.PLUS, TokenType.DASH, TokenType.STAR, TokenType.SLASH, TokenType.DPIPE, TokenType.AMP,
+     TokenType.PIPE, TokenType.CARET, TokenType.TILDE, TokenType.L_PAREN, TokenType.WITH, TokenType.CASE,
+     TokenType.WHEN, TokenType.THEN, TokenType.ELSE, TokenType.DISTINCT, TokenType.ALL, TokenType.NATURAL,
+     TokenType.INNER, TokenType.LEFT, TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.EXISTS}
 )
 
 _TOKEN_NAMES = {
@@ -172,6 +188,10 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             and previous.end + 1 == token.start
         ):
             raise _error_at(text, previous.start, "'/*' comments are not ADQL; use '--' comments")
+        if previous is not None and previous.token_type == TokenType.DOT and kind == TokenType.NUMBER and (
+            previous.end + 1 != token.start or "." in token.text
+        ):
+            raise _error_at(text, previous.start, "malformed number")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:
@@ -181,13 +201,82 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         if kind == TokenType.TOP and previous is not None and previous.token_type != TokenType.SELECT:
             if previous.token_type not in (TokenType.DISTINCT, TokenType.ALL):
                 raise _error_at(text, token.start, "TOP must follow SELECT [ALL | DISTINCT]")
+        if previous is not None and previous.token_type in (TokenType.ASC, TokenType.DESC) and kind in (
+            TokenType.ASC,
+            TokenType.DESC,
+        ):
+            raise _error_at(text, token.start, f"unexpected {token.text.upper()}")
+        if previous is not None and previous.token_type == TokenType.ALIAS and kind not in (
+            TokenType.VAR,
+            TokenType.IDENTIFIER,
+            TokenType.L_PAREN,
+        ):
+            raise _error_at(text, token.start, "AS must be followed by a name")
+        if previous is not None and previous.token_type == TokenType.USING and kind != TokenType.L_PAREN:
+            raise _error_at(text, token.start, "USING takes a parenthesised list of column names")
+        if (
+            kind == TokenType.R_PAREN
+            and previous is not None
+            and previous.token_type == TokenType.L_PAREN
+            and (before is None or before.token_type != TokenType.VAR)
+        ):
+            raise _error_at(text, previous.start, "empty parentheses")
+        if (
+            kind == TokenType.NULL
+            and previous is not None
+            and previous.token_type == TokenType.NOT
+            and (before is None or before.token_type != TokenType.IS)
+        ):
+            raise _error_at(text, previous.start, "NOT NULL is only valid as IS NOT NULL")
         before, previous = previous, token
+    if previous is not None and previous.token_type in _CANNOT_END:
+        raise _error_at(text, previous.start, f"the query ends unexpectedly after {previous.text!r}")
+    _check_with(text, tokens)
+
+
+def _check_with(text: str, tokens: list[Token]) -> None:
+    """WITH name AS (query) [, name AS (query)]... -- sqlglot tolerates a missing AS."""
+    i = 0
+    n = len(tokens)
+    while i < n:
+        if tokens[i].token_type != TokenType.WITH:
+            i += 1
+            continue
+        i += 1
+        while True:
+            if i + 2 >= n or tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                return  # the parser reports it
+            if tokens[i + 1].token_type != TokenType.ALIAS:
+                raise _error_at(text, tokens[i + 1].start, "expected AS after the WITH query name")
+            i += 2
+            if tokens[i].token_type != TokenType.L_PAREN:
+                return
+            depth = 0
+            while i < n:
+                if tokens[i].token_type == TokenType.L_PAREN:
+                    depth += 1
+                elif tokens[i].token_type == TokenType.R_PAREN:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                i += 1
+            i += 1
+            if i < n and tokens[i].token_type == TokenType.COMMA:
+                i += 1
+                continue
+            break
+
+
+def ensure_recursion_limit() -> None:
+    if sys.getrecursionlimit() < _RECURSION_LIMIT:
+        sys.setrecursionlimit(_RECURSION_LIMIT)
 
 
 def parse(adql: str | bytes) -> exp.Expr:
     """Parse one ADQL query into a sqlglot tree (syntax only, no catalog)."""
     text = decode_query(adql)
     tokens = tokenize(text)
+    ensure_recursion_limit()
     parser = make_parser()
     try:
         trees = parser.parse(tokens, text)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import logging
+from dataclasses import dataclass
 
 from sqlglot import exp
 
@@ -45,7 +46,9 @@ class Translation:
     limit: int | None = None
     max_rows: int | None = None
     overflow_possible: bool = False
-    extra: dict = field(default_factory=dict, compare=False)
+
+
+log = logging.getLogger(__name__)
 
 
 def parse(adql: str | bytes) -> exp.Expr:
@@ -54,31 +57,27 @@ def parse(adql: str | bytes) -> exp.Expr:
 
 
 def validate(adql: str | bytes, catalog: Catalog | None = None) -> list[str]:
-    """Check a query; with a catalog also its names and types.  Returns the
-    warnings; raises AdqlError on the first problem."""
-    if catalog is None:
-        tree = parse_syntax(adql)
-        _check_structure(tree)
-        return []
-    return list(translate(adql, catalog).warnings)
-
-
-def _check_structure(tree: exp.Expr) -> None:
-    """Catalog-free checks of what the parser tolerates but ADQL forbids."""
-    compiler = Compiler("", [], PlainSpatialCompiler())
-    for node in tree.walk():
-        if isinstance(node, exp.Select):
-            if node.args.get("from_") is None:
-                raise AdqlError("ADQL requires a FROM clause")
-            for key, value in node.args.items():
-                if value not in (None, [], False) and key not in (
-                    "expressions", "from_", "where", "group", "having", "order", "offset", "limit", "distinct",
-                    "joins", "with_", "kind",
-                ):
-                    raise AdqlError(f"SELECT: '{key}' is not ADQL")
-        elif isinstance(node, exp.Identifier):
-            compiler.check_identifier(node, "name") if node.parent is not None and not isinstance(
-                node.parent, exp.Anonymous) else None
+    """Check a query and return its warnings; raise AdqlError on the first
+    problem.  Without a catalog every table and column name is accepted (and
+    any non-reserved function name, as a user-defined function), so this is
+    the full ADQL 2.1 syntax and structure check; with a catalog it is a
+    complete translation."""
+    if catalog is not None:
+        return list(translate(adql, catalog).warnings)
+    text = decode_query(adql)
+    tree = parse_syntax(text)
+    compiler = Compiler(text, [], PlainSpatialCompiler(), permissive=True)
+    compiler.root = tree
+    try:
+        compiler.query(tree, None)
+    except RecursionError:
+        raise AdqlError("the query is nested too deeply") from None
+    except AdqlError:
+        raise
+    except Exception as err:
+        log.exception("internal error validating ADQL")
+        raise AdqlError(f"internal error: this query cannot be checked ({type(err).__name__})") from err
+    return list(dict.fromkeys(compiler.warnings))
 
 
 def translate(
@@ -104,6 +103,11 @@ def translate(
         sql, items = compiler.query(tree, None)
     except RecursionError:
         raise AdqlError("the query is nested too deeply") from None
+    except AdqlError:
+        raise
+    except Exception as err:  # a bug must not surface as anything but an ADQL error
+        log.exception("internal error translating ADQL")
+        raise AdqlError(f"internal error: this query cannot be translated ({type(err).__name__})") from err
     names = unique_names([item.name for item in items])
     if names != [item.name for item in items]:
         # only a set operation at the top can still repeat names

@@ -21,6 +21,8 @@ GEOMETRY = "geometry"
 TIMESTAMP = "timestamp"
 NULL = "null"
 ARRAY = "array"
+UNKNOWN = "unknown"  # a column of a table the catalog does not know (syntax-only validation)
+LOOSE = frozenset({NULL, UNKNOWN})  # kinds that satisfy every type check
 
 INTEGER_TYPES = frozenset({"short", "int", "long", "unsignedByte"})
 FLOAT_TYPES = frozenset({"float", "double"})

@@ -8,12 +8,14 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
-from adql.spatial import PlainSpatialCompiler
+from registry.routes import REGISTRY_LINK, registry_routes
 from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
-from vo_server.tap.routes import TAP_DESCRIPTION, tap_background, tap_routes
+from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
+from vo_server.sky.web import sky_routes, sky_services
+from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
 from vo_server.web.landing import ServiceLink, health, landing_page
 
 
@@ -26,7 +28,11 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
         *tap_routes(),
     ]
     services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)"),
-                                   ServiceLink("TAP", "/tap", TAP_DESCRIPTION)]
+                                   tap_service_link(settings)]
+    routes += sky_routes()
+    services += sky_services(target)
+    routes.extend(registry_routes())
+    services.append(REGISTRY_LINK)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -41,7 +47,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.services = services
-    app.state.spatial = PlainSpatialCompiler()  # the HEALPix compiler replaces it (vo_server.sky)
+    app.state.spatial = HealpixSpatialCompiler(skymap_regions=SkymapRegions(target.owner_dsn))
     app.state.resource = load_resource(settings.schemas_dir, {
         "publisher": settings.publisher, "contact_name": settings.contact_name,
         "contact_email": settings.contact_email})

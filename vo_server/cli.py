@@ -19,6 +19,7 @@ from vo_server.config import ConfigError, Settings, describe_settings, load_sett
 from vo_server.db.embedded import EmbeddedPostgresError
 from vo_server.ingest.errors import IngestError
 from vo_server.metadata.yaml_files import MetadataError
+from vo_server.sky.skymap_files import SkymapError
 
 log = logging.getLogger("vo_server")
 
@@ -142,10 +143,42 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_skymap(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.sky.skymaps import drop_skymap, ingest_skymap, list_skymaps
+
+    target = _target(settings)
+    if args.action == "ingest":
+        report = ingest_skymap(target, Path(args.file), args.name, replace=args.replace)
+        for warning in report.warnings:
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{report.name}: {report.tiles} tiles in {report.seconds:.2f} s, 50% area {report.area_50:.2f} deg2, "
+              f"90% area {report.area_90:.2f} deg2, {'with' if report.has_distance else 'no'} distance layers")
+    elif args.action == "list":
+        maps = list_skymaps(target)
+        if not maps:
+            print("no sky maps; load one with: vo-server skymap ingest FILE --name NAME")
+        for m in maps:
+            print(f"{m['name']:<24} {str(m['object'] or ''):<20} {str(m['date_obs'] or ''):<26} "
+                  f"90% {m['area_90']:>9.2f} deg2  {m['tile_count']:>8} tiles{'  3D' if m['has_distance'] else ''}")
+    else:
+        drop_skymap(target, args.name)
+        print(f"{args.name} dropped")
+    return 0
+
+
 def cmd_config(args: argparse.Namespace, settings: Settings) -> int:
     for name, value in settings.__dict__.items():
         print(f"{name} = {value}")
     return 0
+
+
+def cmd_registry(args: argparse.Namespace, settings: Settings) -> int:
+    from registry.conformance import run_conformance
+    from vo_server.app import create_app
+
+    report = run_conformance(create_app(settings, _target(settings)))
+    print(report.summary())
+    return 0 if report.ok else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -196,18 +229,41 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("demo", help="load the demo data (Gaia DR3 bright stars)")
     p.set_defaults(func=cmd_demo)
 
+    p = sub.add_parser("skymap", help="gravitational-wave sky maps: ingest, list, drop",
+                       description="Store HEALPix sky maps (multi-order UNIQ/PROBDENSITY or flat PROB, "
+                                   "with DISTMU/DISTSIGMA/DISTNORM when present) for /gw and ADQL overlaps.")
+    p.add_argument("action", choices=["ingest", "list", "drop"])
+    p.add_argument("file", nargs="?", help="FITS sky map (ingest)")
+    p.add_argument("--name", help="name of the sky map, e.g. GW170817 (ingest, drop)")
+    p.add_argument("--replace", action="store_true", help="replace a sky map of the same name (ingest)")
+    p.set_defaults(func=cmd_skymap)
+
+    p = sub.add_parser("registry", help="OAI-PMH registry checks",
+                       description="validate: run every OAI-PMH verb, record and error case through the registry "
+                                   "and check each response against the bundled XSDs (exit 1 on any problem).")
+    p.add_argument("action", choices=["validate"])
+    p.set_defaults(func=cmd_registry)
+
     p = sub.add_parser("config", help="print the effective configuration")
     p.set_defaults(func=cmd_config)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "skymap":
+        if args.action == "ingest" and not (args.file and args.name):
+            parser.error("skymap ingest needs FILE and --name NAME")
+        if args.action == "drop":
+            args.name = args.name or args.file
+            if not args.name:
+                parser.error("skymap drop needs the NAME")
     try:
         settings = load_settings()
         _setup_logging(settings)
         return args.func(args, settings)
-    except (IngestError, ConfigError, MetadataError, EmbeddedPostgresError, PermissionError) as exc:
+    except (IngestError, ConfigError, MetadataError, EmbeddedPostgresError, PermissionError, SkymapError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except psycopg.OperationalError as exc:

@@ -48,6 +48,8 @@ class Settings:
     tap_async_execution_duration: int = field(default=3600, metadata={"doc": "TAP: default and maximum execution duration of an async job, in seconds"})
     tap_async_destruction: int = field(default=7 * 86400, metadata={"doc": "TAP: seconds after creation when an async job and its results are destroyed (default and maximum)"})
     tap_async_workers: int = field(default=2, metadata={"doc": "TAP: async jobs executed at the same time by one server process"})
+    oai_page_size: int = field(default=100, metadata={"doc": "Records per OAI-PMH list response; longer lists continue with a resumptionToken"})
+    oai_token_lifetime: int = field(default=86400, metadata={"doc": "Seconds an OAI-PMH resumptionToken stays valid (tokens survive restarts)"})
 
     @property
     def public_url(self) -> str:
@@ -98,6 +100,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         if raw is not None and raw != "":
             values[f.name] = _coerce(f.name, raw, _field_kind(str(f.type)))
     settings = Settings(**values)
+    if settings.oai_page_size < 1 or settings.oai_token_lifetime < 1:
+        raise ConfigError("oai_page_size and oai_token_lifetime must be positive")
     if not settings.authority.startswith("ivo://") or "/" in settings.authority[6:]:
         raise ConfigError(f"authority {settings.authority!r} must look like ivo://your.authority (no path)")
     return settings

@@ -55,5 +55,6 @@ def sky(db_dsn: str) -> Iterator[dict]:
             "(1, '{10,20}', '{9,19,11,19,11,21,9,21}', '{10,20,1}', '2020-01-01T00:00:00'), "
             "(2, '{200,-30}', '{199,-31,201,-31,200,-29}', '{200,-30,0.5}', '2021-06-01T12:00:00')"
         )
-        conn.execute("CREATE SCHEMA IF NOT EXISTS tap_schema")
+        conn.execute("GRANT USAGE ON SCHEMA adqltest TO vo_query")
+        conn.execute("GRANT SELECT ON ALL TABLES IN SCHEMA adqltest TO vo_query")
         yield data

@@ -296,3 +296,59 @@ def test_invalid_query(reason: str, query: str, line: int | None, at: str | None
         assert error.line == line
     if at is not None:
         assert error.column == query.index(at) + 1
+
+
+# Invalid only because of the catalog (unknown tables/functions): syntax-only validation accepts them.
+CATALOG_DEPENDENT = {"unknown function", "PostgreSQL-only function", "pg_sleep", "pg_catalog table",
+                     "information_schema", "pg_ table", "CAST to BOX"}
+
+
+@pytest.mark.parametrize(
+    ("reason", "query"), [(r, q) for r, q, *_ in INVALID if r not in CATALOG_DEPENDENT],
+    ids=[r for r, *_ in INVALID if r not in CATALOG_DEPENDENT],
+)
+def test_invalid_without_catalog(reason: str, query: str) -> None:
+    with pytest.raises(AdqlError):
+        validate(query)
+
+
+SYNTAX_ONLY_VALID = [
+    "SELECT * FROM some_schema.some_table WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', 1, 2, 3))",
+    "SELECT t.a, u.b FROM t JOIN u USING (id) WHERE t.c > 3",
+    "SELECT gavo_specconv(a, 'm') FROM t",
+    "SELECT DISTANCE(pos, POINT(1, 2)), COORD1(pos), AREA(s_region), CENTROID(s_region) FROM ivoa.obscore",
+    "SELECT * FROM a UNION SELECT x, y FROM b",
+    "SELECT IN_UNIT(a, 'km/s') FROM t",
+    "WITH c AS (SELECT * FROM t) SELECT c.y FROM c ORDER BY 2",
+    "SELECT a FROM t WHERE a IN (SELECT b FROM u WHERE u.c = t.d)",
+    '(SELECT "Strange Column" FROM "Odd Table")',
+    "SELECT POLYGON(p1, p2, p3) FROM t",
+    "SELECT a, COUNT(*) FROM t GROUP BY a HAVING COUNT(*) > 2 ORDER BY 2 DESC OFFSET 3",
+]
+
+
+@pytest.mark.parametrize("query", SYNTAX_ONLY_VALID)
+def test_valid_without_catalog(query: str) -> None:
+    assert validate(query) == []
+
+
+def test_validate_rejects_unknown_units_and_reserved_function_names() -> None:
+    with pytest.raises(AdqlError, match="unknown unit"):
+        validate("SELECT IN_UNIT(a, 'nonsense_unit') FROM t")
+    with pytest.raises(AdqlError, match="unknown function 'TRIM'"):
+        validate("SELECT TRIM(a) FROM t")
+
+
+def test_with_only_at_the_top() -> None:
+    with pytest.raises(AdqlError, match="WITH is only allowed"):
+        validate("SELECT * FROM (WITH a AS (SELECT x FROM t) SELECT * FROM a) AS s")
+    assert validate("WITH a AS (SELECT x FROM t) SELECT * FROM a WHERE x IN (SELECT x FROM a)") == []
+
+
+def test_catalog_qualified_names() -> None:
+    assert validate("SELECT cat.sch.tab.a FROM cat.sch.tab") == []
+
+
+def test_delimited_identifier_with_escaped_quote(catalog) -> None:
+    translation = translate(f'SELECT id AS "a""b" FROM {P}', catalog)
+    assert translation.columns[0].name == 'a"b' and '"a""b"' in translation.sql

@@ -262,3 +262,66 @@ def test_semantic_errors(catalog) -> None:
         with pytest.raises(AdqlError) as info:
             translate(query, catalog)
         assert fragment in info.value.message, (query, info.value.message)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT flag, COUNT(*) FROM {P}",
+        f"SELECT mag, COUNT(*) FROM {P} GROUP BY flag",
+        f"SELECT flag FROM {P} GROUP BY flag HAVING mag > 1",
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag ORDER BY mag",
+        f"SELECT * FROM {P} GROUP BY flag",
+    ],
+)
+def test_ungrouped_columns_are_rejected(query: str, catalog) -> None:
+    with pytest.raises(AdqlError, match="must appear in GROUP BY"):
+        translate(query, catalog)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag",
+        f"SELECT FLOOR(mag) + 1, COUNT(*) FROM {P} GROUP BY FLOOR(mag)",
+        f"SELECT flag AS f, MAX(mag) FROM {P} GROUP BY f",
+        f"SELECT COUNT(*) FROM {P} HAVING COUNT(*) > 1",
+        f"SELECT flag, COUNT(*) FROM {P} GROUP BY flag HAVING MAX(mag) > 3 ORDER BY flag",
+        f"SELECT p.flag, (SELECT MAX(o.mag) FROM adqltest.other AS o) FROM {P} AS p GROUP BY p.flag",
+    ],
+)
+def test_grouped_queries_are_accepted(query: str, catalog) -> None:
+    assert "GROUP BY" in translate(query, catalog).sql or "HAVING" in translate(query, catalog).sql
+
+
+def test_using_column_ambiguous_with_a_third_table(catalog) -> None:
+    with pytest.raises(AdqlError, match="ambiguous"):
+        translate(f"SELECT id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c", catalog)
+    assert translate(f"SELECT a.id FROM {P} AS a JOIN adqltest.other AS b USING (id), adqltest.Mixed AS c",
+                     catalog).sql
+
+
+@pytest.mark.parametrize(
+    "condition", ["p.id < o.id", "p.id = p.id", "1 = CONTAINS(POINT(p.ra, p.dec), CIRCLE(o.ra, o.dec, 1))",
+                  "p.id = o.id OR p.ra = o.ra", "p.id = 3"],
+)
+def test_full_join_needs_column_equalities(condition: str, catalog) -> None:
+    with pytest.raises(AdqlError, match="FULL OUTER JOIN"):
+        translate(f"SELECT p.id FROM {P} AS p FULL OUTER JOIN adqltest.other AS o ON {condition}", catalog)
+
+
+def test_full_join_with_equalities(catalog) -> None:
+    sql = translate(f"SELECT p.id FROM {P} AS p FULL JOIN adqltest.other AS o ON (o.id = p.id) AND p.ra = o.ra",
+                    catalog).sql
+    assert "FULL OUTER JOIN" in sql
+
+
+@pytest.mark.parametrize(
+    "query",
+    [f"(SELECT id FROM {P})", f"((SELECT id FROM {P}))", f"(SELECT id FROM {P}) ORDER BY 1",
+     f"(SELECT id FROM {P}) ORDER BY id OFFSET 2", f"(SELECT TOP 50 id FROM {P})"],
+)
+def test_max_rows_applies_to_parenthesised_queries(query: str, catalog) -> None:
+    translation = translate(query, catalog, max_rows=20)
+    assert translation.limit == 21 and translation.overflow_possible
+    assert "LIMIT 21" in translation.sql

@@ -31,7 +31,9 @@ def ensure_query_role(conn: psycopg.Connection, role: str) -> None:
             raise PermissionError(
                 f"the query role {role!r} does not exist and the owner may not create it: "
                 f"ask your DBA to run CREATE ROLE {role} LOGIN, or set VO_SERVER_QUERY_ROLE") from exc
-    is_member = conn.execute("SELECT pg_has_role(current_user, %s, 'SET')", (role,)).fetchone()[0]
+    # PostgreSQL 16 separates membership from the right to SET ROLE; before 16, membership is enough.
+    privilege = "SET" if conn.info.server_version >= 160000 else "MEMBER"
+    is_member = conn.execute("SELECT pg_has_role(current_user, %s, %s)", (role, privilege)).fetchone()[0]
     if not is_member:
         conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import psycopg
 
@@ -10,8 +11,13 @@ from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 from vo_server.demo import gaia
 from vo_server.ingest.loader import IngestRequest, ingest
+from vo_server.sky.skymaps import ingest_skymap
 
 log = logging.getLogger(__name__)
+
+# GW170817 (LVK, CC BY 4.0; see data/PROVENANCE.md): overlaps the demo Gaia table at once.
+DEMO_SKYMAP = "GW170817"
+DEMO_SKYMAP_FILE = Path(__file__).resolve().parent / "data" / "GW170817_skymap.fits.gz"
 
 
 def is_published(target: DatabaseTarget, qualified: str) -> bool:
@@ -33,4 +39,13 @@ def load_demo(target: DatabaseTarget, settings: Settings) -> list[str]:
             ingest(target, IngestRequest(path=path, table=gaia.TABLE, ra="ra", dec="dec", mode="create",
                                          metadata=gaia.METADATA, coverage_order=settings.coverage_order))
             loaded.append(gaia.TABLE)
+    if not skymap_exists(target, DEMO_SKYMAP):
+        log.info("demo: loading sky map %s from %s", DEMO_SKYMAP, DEMO_SKYMAP_FILE.name)
+        ingest_skymap(target, DEMO_SKYMAP_FILE, DEMO_SKYMAP)
+        loaded.append(f"sky map {DEMO_SKYMAP}")
     return loaded
+
+
+def skymap_exists(target: DatabaseTarget, name: str) -> bool:
+    with psycopg.connect(target.owner_dsn) as conn:
+        return conn.execute("SELECT 1 FROM vo_sky.skymaps WHERE name = %s", (name,)).fetchone() is not None

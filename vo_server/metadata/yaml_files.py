@@ -19,7 +19,8 @@ from vo_server.metadata.model import (
 
 RESOURCE_FILE = "resource.yaml"
 COLUMN_FIELDS = {f.name for f in fields(ColumnMeta)}
-TABLE_EXTRA_FIELDS = ("citation", "license", "license_url", "doi", "reference_url", "creators", "source_url")
+TABLE_EXTRA_FIELDS = ("citation", "license", "license_url", "doi", "reference_url", "creators", "source_url",
+                      "temporal_coverage")
 
 
 class MetadataError(ValueError):

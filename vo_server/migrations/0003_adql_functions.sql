@@ -30,6 +30,17 @@ RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
   SELECT 2 * pi() * (1 - cosd(radius)) * power(180 / pi(), 2)
 $$;
 
+-- DALI point and circle values (NULL when a part is NULL; ra in [0, 360)).
+CREATE OR REPLACE FUNCTION adql_point(ra double precision, de double precision)
+RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ARRAY[ra - 360 * floor(ra / 360), de]
+$$;
+
+CREATE OR REPLACE FUNCTION adql_circle(ra double precision, de double precision, radius double precision)
+RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ARRAY[ra - 360 * floor(ra / 360), de, radius]
+$$;
+
 -- Unit vector of a position.
 CREATE OR REPLACE FUNCTION adql_vector(ra double precision, de double precision)
 RETURNS double precision[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -261,14 +272,6 @@ BEGIN
   -- each other's great circle on the same side of the sphere
   RETURN (a1[1] + a2[1]) * (b1[1] + b2[1]) + (a1[2] + a2[2]) * (b1[2] + b2[2]) + (a1[3] + a2[3]) * (b1[3] + b2[3]) > 0;
 END
-$$;
-
--- Vertices of a polygon as unit vectors (a 2-D array n x 3).
-CREATE OR REPLACE FUNCTION adql_polygon_vectors(poly double precision[])
-RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT array_agg(v ORDER BY i)
-  FROM (SELECT i, adql_vector(poly[2 * i - 1], poly[2 * i]) AS v
-        FROM generate_series(1, array_length(poly, 1) / 2) AS i) AS s
 $$;
 
 -- Smallest distance (degrees) from a point to the boundary of a polygon.

@@ -5,12 +5,14 @@ document cannot drift from what the service does."""
 
 from __future__ import annotations
 
+from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from adql import UDFS
+from vo_server.config import Settings
 from vo_server.formats.registry import FORMATS
 from vo_server.tap.service import TapService
 
@@ -118,3 +120,27 @@ async def availability(request: Request) -> Response:
             f"<vosi:available>{'true' if available else 'false'}</vosi:available>"
             f"<vosi:note>{escape(note)}</vosi:note></vosi:availability>\n")
     return Response(body, media_type="text/xml")
+
+
+def capability_details(settings: Settings) -> dict[str, Any]:
+    """The same facts as /capabilities, in the registry's form
+    (``registry/capabilities.py``), so the VOResource record and VOSI agree."""
+    udf = {"type": f"{TAPREGEXT}#features-udf", "forms": list(UDFS)}
+    geometry = {"type": f"{TAPREGEXT}#features-adqlgeo", "forms": [(name, None) for name in GEOMETRY_FUNCTIONS]}
+    extra = [{"type": f"{TAPREGEXT}#{kind}", "forms": forms} for kind, forms in ADQL21_FEATURES.items()]
+    return {
+        "languages": [{"name": "ADQL", "versions": [("2.0", "ivo://ivoa.net/std/ADQL#v2.0"),
+                                                    ("2.1", "ivo://ivoa.net/std/ADQL#v2.1")],
+                       "description": "ADQL 2.1 (ADQL 2.0 queries are accepted too), translated to PostgreSQL",
+                       "features": [udf, geometry, *extra]}],
+        "output_formats": [{"mime": f.mime, "aliases": [a for a in dict.fromkeys((f.name, *f.aliases))
+                                                        if "/" not in a or a == f.name], "ivo_id": f.ivo_id}
+                           for f in FORMATS],
+        "upload_methods": [f"{TAPREGEXT}#upload-inline", f"{TAPREGEXT}#upload-http", f"{TAPREGEXT}#upload-https"],
+        "retention_period": {"default": settings.tap_async_destruction, "hard": settings.tap_async_destruction},
+        "execution_duration": {"default": settings.tap_async_execution_duration,
+                               "hard": settings.tap_async_execution_duration},
+        "output_limit": {"default": settings.tap_max_rec, "hard": settings.tap_max_rec_limit, "unit": "row"},
+        "upload_limit": {"default": settings.tap_upload_max_bytes, "hard": settings.tap_upload_max_bytes,
+                         "unit": "byte"},
+    }

@@ -12,15 +12,23 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
 from vo_server.catalog import PublishedCatalog
+from vo_server.config import Settings
 from vo_server.tap import jobs_http
-from vo_server.tap.capabilities import availability, capabilities
+from vo_server.tap.capabilities import availability, capabilities, capability_details
 from vo_server.tap.examples import examples
 from vo_server.tap.service import TapService
 from vo_server.tap.sync import sync_query
 from vo_server.tap.tables import single_table, tableset
 from vo_server.tap.worker import JobRunner
+from vo_server.web.landing import ServiceLink
 
 TAP_DESCRIPTION = "Table Access Protocol 1.1: ADQL queries, sync and async, uploads (TOPCAT, pyvo, astroquery)"
+
+
+def tap_service_link(settings: Settings) -> ServiceLink:
+    """The landing-page entry and registry record of the TAP service."""
+    return ServiceLink("TAP", "/tap", TAP_DESCRIPTION, standard_id="ivo://ivoa.net/std/TAP", kind="tap",
+                       interface_version="1.1", capability_details=lambda: capability_details(settings))
 
 
 async def tap_root(request: Request) -> Response:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
@@ -13,11 +15,32 @@ from vo_server.metadata.model import ResourceMeta
 
 @dataclass(frozen=True)
 class ServiceLink:
-    """A service listed on the landing page (protocol modules register theirs)."""
+    """A service listed on the landing page (protocol modules register theirs).
+
+    A link with a ``standard_id`` is also published in the registry as an
+    IVOA service record (docs/registry.md has the contract):
+
+    - ``standard_id``: the capability's IVOA standard, e.g.
+      ``ivo://ivoa.net/std/TAP``, ``ivo://ivoa.net/std/ConeSearch``,
+      ``ivo://ivoa.net/std/SIA#query-2.0``;
+    - ``kind``: short protocol label (``tap``, ``scs``, ``sia``, ``moc``, ``gw``);
+    - ``tables``: qualified names of the tables the service queries (empty:
+      every published table, as for TAP); table records point to it;
+    - ``interface_version``: the standard's version the interface implements;
+    - ``capability_details``: a callable returning a mapping with the
+      capability's protocol details (TAP: languages, output formats, limits;
+      SCS: max_sr, max_records, verbosity, test query; ...), read each time
+      records are rebuilt so the service module owns those facts.
+    """
 
     name: str
     path: str
     description: str
+    standard_id: str | None = None
+    kind: str | None = None
+    tables: tuple[str, ...] = ()
+    interface_version: str | None = None
+    capability_details: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False)
 
 
 async def published_tables(request: Request) -> list[tuple[str, str | None, int, float | None]]:

@@ -1,0 +1,1 @@
+"""Gravitational-wave sky maps: listing, summaries and catalogue overlaps."""

@@ -1,0 +1,1 @@
+"""MOC services: coverage of tables and sky maps, and MOC-based discovery."""

@@ -1,0 +1,1 @@
+"""Simple Cone Search 1.03, one service per positional table."""
