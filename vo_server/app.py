@@ -15,6 +15,7 @@ from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
 from vo_server.sky.web import sky_routes, sky_services
+from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
 from vo_server.web.landing import ServiceLink, health, landing_page
 
 
@@ -24,8 +25,10 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", landing_page),
         Route("/health", health),
+        *tap_routes(),
     ]
-    services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
+    services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)"),
+                                   tap_service_link(settings)]
     routes += sky_routes()
     services += sky_services(target)
     routes.extend(registry_routes())
@@ -35,7 +38,8 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
         try:
-            yield
+            async with tap_background(app):
+                yield
         finally:
             await db.close()
 

@@ -8,7 +8,7 @@ import pytest
 from tests.foundation.files import star_table, write
 from vo_server.config import REPO_ROOT
 from vo_server.ingest.loader import IngestRequest, ingest
-from vo_server.metadata.tap_schema import read_schemas, read_tables
+from vo_server.metadata.tap_schema import adql_column_name, read_schemas, read_tables, stored_column_name
 from vo_server.metadata.yaml_files import load_schema_files
 
 
@@ -26,9 +26,11 @@ def test_tap_schema_describes_itself_exactly_as_the_yaml_says(db_target) -> None
     assert [t.name for t in tap_schema.tables] == ["schemas", "tables", "columns", "keys", "key_columns"]
     for table in tap_schema.tables:
         rows = tap_rows(db_target.query_dsn, f"tap_schema.{table.name}")
-        assert list(rows) == [c.name for c in table.columns]
+        # TAP 1.1: names that are ADQL reserved words ("size") are published delimited
+        assert list(rows) == [adql_column_name(c.name) for c in table.columns]
         for index, col in enumerate(table.columns, start=1):
-            datatype, arraysize, xtype, unit, ucd, utype, description, principal, indexed, std, col_index = rows[col.name]
+            datatype, arraysize, xtype, unit, ucd, utype, description, principal, indexed, std, col_index = rows[
+                adql_column_name(col.name)]
             assert (datatype, arraysize, xtype, unit, ucd, utype, description) == (
                 col.datatype, col.arraysize, col.xtype, col.unit, col.ucd, col.utype, col.description)
             assert (principal, indexed, std, col_index) == (int(col.principal), int(col.indexed), int(col.std), index)
@@ -41,7 +43,7 @@ def test_tap_schema_tables_match_the_database_columns(db_target) -> None:
             actual = [r[0] for r in conn.execute(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
                 "ORDER BY ordinal_position", (table.schema, table.name))]
-            assert actual == [c.name for c in table.columns], table.qualified_name
+            assert actual == [stored_column_name(c.name) for c in table.columns], table.qualified_name
 
 
 def test_keys_are_published(db_target) -> None:

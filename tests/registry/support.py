@@ -54,7 +54,12 @@ def live_registry(target: DatabaseTarget, data_dir: Path, services: list[Service
     """A live server with ``services`` registered as protocol modules do (append to app.state.services)."""
     port = free_port()
     server = LiveServer(Settings(host="127.0.0.1", port=port, data_dir=data_dir, **settings), target)
-    server.server.config.app.state.services.extend(services if services is not None else registered_services())
+    provided = services if services is not None else registered_services()
+    # the given links stand in for the protocol modules' own (e.g. the real TAP module's link)
+    replaced = {s.standard_id for s in provided if s.standard_id}
+    registered = server.server.config.app.state.services
+    registered[:] = [s for s in registered if s.standard_id is None or s.standard_id not in replaced]
+    registered.extend(provided)
     return server
 
 

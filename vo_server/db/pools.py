@@ -7,9 +7,11 @@ with the statement timeout.
 
 from __future__ import annotations
 
+import asyncio
+
 import psycopg
 from psycopg import sql
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
 
 from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
@@ -23,6 +25,10 @@ class Database:
                                          kwargs={"autocommit": True})
         self.query = AsyncConnectionPool(target.query_dsn, min_size=1, max_size=16, open=False,
                                          configure=self._configure_query)
+        # Blocking connections of the query role, used from worker threads for binary COPY
+        # (vo_server.query.columnar): psycopg's async COPY costs an event-loop round trip per row.
+        self.query_sync = ConnectionPool(target.query_dsn, min_size=0, max_size=16, open=False,
+                                         configure=self._configure_query_sync)
 
     async def _configure_query(self, conn: psycopg.AsyncConnection) -> None:
         await conn.set_autocommit(True)
@@ -33,10 +39,21 @@ class Database:
             sql.Literal(int(self.settings.statement_timeout * 1000))))
         await conn.set_autocommit(False)
 
+    def _configure_query_sync(self, conn: psycopg.Connection) -> None:
+        conn.autocommit = True
+        if self.target.set_role:
+            conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(self.target.query_role)))
+        conn.execute("SET default_transaction_read_only = on")
+        conn.execute(sql.SQL("SET statement_timeout = {}").format(
+            sql.Literal(int(self.settings.statement_timeout * 1000))))
+        conn.autocommit = False
+
     async def open(self) -> None:
         await self.owner.open(wait=True)
         await self.query.open(wait=True)
+        self.query_sync.open()
 
     async def close(self) -> None:
+        await asyncio.to_thread(self.query_sync.close)
         await self.query.close()
         await self.owner.close()

@@ -143,10 +143,17 @@ def _column_to_arrow(name: str, col: Any) -> pa.Array:
         mask = np.ma.getmaskarray(col.value) if hasattr(col, "mask") else None
         return pa.array(values, mask=mask)
     data = np.ma.getdata(col)
+    if data.dtype.byteorder not in ("=", "|"):  # FITS is big-endian; Arrow wants native order
+        data = data.astype(data.dtype.newbyteorder("="))
     mask = np.ma.getmaskarray(col) if np.ma.is_masked(col) or hasattr(col, "mask") else None
     if data.dtype.kind == "c":
         raise IngestError(f"column {name}: complex numbers are not supported; store real and imaginary "
                           "parts as two columns, or drop it")
+    if data.dtype.kind == "O" and all(v is None or isinstance(v, str | bytes) for v in data):
+        # variable-length strings (VOTable arraysize="*") come as Python objects
+        masked = mask if mask is not None and mask.ndim == 1 else np.zeros(len(data), dtype=bool)
+        return pa.array([None if v is None or m else (v.decode("utf-8", "replace") if isinstance(v, bytes) else v)
+                         for v, m in zip(data, masked, strict=True)], type=pa.string())
     if data.dtype.kind == "O":
         raise IngestError(f"column {name}: variable-length or mixed-type values are not supported; "
                           "convert it to a fixed type or drop it")

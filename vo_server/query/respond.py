@@ -14,9 +14,10 @@ from vo_server.formats.votable import MIME_TYPE, error_document, votable_stream
 from vo_server.query.run import QueryFailed, QueryPlan, QueryResult, run_query
 
 
-async def start_query(db: Database, plan: QueryPlan) -> QueryResult:
-    """A running query (caller must ``await result.__aexit__(None, None, None)``)."""
-    result = run_query(db, plan)
+async def start_query(db: Database, plan: QueryPlan, columnar: bool = False) -> QueryResult:
+    """A running query (caller must ``await result.__aexit__(None, None, None)``);
+    ``columnar`` for writers that use the binary COPY fast path (BINARY2)."""
+    result = run_query(db, plan, columnar=columnar)
     await result.__aenter__()
     return result
 
@@ -28,7 +29,7 @@ def votable_error_response(message: str, status_code: int = 400) -> Response:
 async def votable_response(db: Database, plan: QueryPlan, serialization: str = "binary2",
                            error_status: int = 400, timeout_status: int = 408) -> Response:
     try:
-        result = await start_query(db, plan)
+        result = await start_query(db, plan, columnar=serialization == "binary2")
     except QueryFailed as exc:
         return votable_error_response(exc.message, timeout_status if exc.timeout else error_status)
 

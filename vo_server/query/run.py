@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import psycopg
 from psycopg import sql
 
 from vo_server.db.pools import Database
 from vo_server.formats.fields import Field
+from vo_server.query.columnar import CopyProducer, CopyRows, columnar_eligible, copy_statement
 
 BATCH_ROWS = 5000
 
@@ -33,6 +35,7 @@ class QueryPlan:
     params: Sequence[Any] | Mapping[str, Any] | None = None
     max_rows: int | None = None
     infos: list[tuple[str, str]] = field(default_factory=list)
+    statement_timeout: float | None = None  # seconds; None = the query pool's default
 
 
 class QueryFailed(Exception):
@@ -60,24 +63,43 @@ class QueryResult:
     after the batches are exhausted, ``overflow`` tells whether more than
     ``max_rows`` rows existed (only ``max_rows`` are yielded)."""
 
-    def __init__(self, db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS):
+    def __init__(self, db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS, columnar: bool = False):
         self.db = db
         self.plan = plan
         self.batch_rows = batch_rows
         self.overflow = False
         self.rows_sent = 0
+        # all-numeric results can be read with binary COPY (see columnar.py) when the writer asks for it
+        self.columnar = columnar and columnar_eligible(plan.fields, plan.params)
         self._conn_cm: Any = None
         self._conn: psycopg.AsyncConnection | None = None
         self._cursor: psycopg.AsyncServerCursor | None = None
         self._first: list[tuple] | None = None
+        self._producer: CopyProducer | None = None
+        self._rows: CopyRows | None = None
+        self._first_matrix: np.ndarray | None = None
 
     async def __aenter__(self) -> QueryResult:
         """Start the query and fetch the first batch, so that errors surface
         before any response byte is sent."""
+        if self.columnar:
+            try:
+                await self._start_copy()
+            except psycopg.Error as exc:
+                await self._release(failed=True)
+                raise describe_database_error(exc) from exc
+            except BaseException:  # cancelled while starting: stop the reader thread too
+                self.cancel()
+                await self._release(failed=True)
+                raise
+            return self
         self._conn_cm = self.db.query.connection()
         self._conn = await self._conn_cm.__aenter__()
         try:
-            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}")
+            if self.plan.statement_timeout is not None:
+                await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
+            self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}", binary=True)
             await self._cursor.execute(self.plan.sql, self.plan.params)
             self._first = await self._cursor.fetchmany(self.batch_rows)
         except psycopg.Error as exc:
@@ -85,10 +107,33 @@ class QueryResult:
             raise describe_database_error(exc) from exc
         return self
 
+    async def _start_copy(self) -> None:
+        """Columnar mode: start the COPY reader thread and wait for the first
+        batch (errors surface here)."""
+        self._rows = CopyRows(self.plan.fields)
+        self._producer = CopyProducer(self.db.query_sync, copy_statement(self.plan.sql, self.plan.fields),
+                                      self._rows, self.batch_rows, self.plan.statement_timeout)
+        self._producer.start()
+        self._first_matrix = await self._producer.next()
+
+    def cancel(self) -> None:
+        """Ask PostgreSQL to cancel the running statement (ABORT, execution
+        duration): the pending fetch then fails with a timeout-type QueryFailed."""
+        if self._producer is not None:
+            self._producer.cancel()
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            try:
+                conn.cancel()
+            except psycopg.Error:
+                pass
+
     async def __aexit__(self, *exc_info: object) -> None:
         await self._release(failed=exc_info[0] is not None)
 
     async def _release(self, failed: bool) -> None:
+        if self._producer is not None:
+            self._producer.close()
         if self._conn is None:
             return
         conn, self._conn = self._conn, None
@@ -102,7 +147,41 @@ class QueryResult:
         finally:
             await self._conn_cm.__aexit__(None, None, None)
 
+    async def _next_matrix(self) -> np.ndarray | None:
+        assert self._producer is not None
+        return await self._producer.next()
+
+    async def matrices(self) -> AsyncIterator[np.ndarray]:
+        """Columnar mode: the rows as (rows, row bytes) matrices, at most ``max_rows`` in all."""
+        limit = self.plan.max_rows
+        matrix = self._first_matrix
+        self._first_matrix = None
+        while matrix is not None:
+            if limit is not None and self.rows_sent + len(matrix) > limit:
+                matrix = matrix[: limit - self.rows_sent]
+                self.overflow = True
+            self.rows_sent += len(matrix)
+            if len(matrix):
+                yield matrix
+            if self.overflow:
+                return
+            try:
+                matrix = await self._next_matrix()
+            except psycopg.Error as exc:
+                raise describe_database_error(exc) from exc
+
+    async def binary2_batches(self) -> AsyncIterator[bytes]:
+        """Columnar mode: BINARY2 bytes of each batch."""
+        assert self._rows is not None
+        async for matrix in self.matrices():
+            yield self._rows.binary2(matrix)
+
     async def batches(self) -> AsyncIterator[list[tuple]]:
+        if self.columnar:
+            assert self._rows is not None
+            async for matrix in self.matrices():
+                yield self._rows.tuples(matrix)
+            return
         limit = self.plan.max_rows
         batch = self._first or []
         self._first = None
@@ -121,5 +200,7 @@ class QueryResult:
                 raise describe_database_error(exc) from exc
 
 
-def run_query(db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS) -> QueryResult:
-    return QueryResult(db, plan, batch_rows)
+def run_query(db: Database, plan: QueryPlan, batch_rows: int = BATCH_ROWS, columnar: bool = False) -> QueryResult:
+    """The query of ``plan``; ``columnar=True`` lets an all-numeric result use
+    the binary COPY fast path (``QueryResult.binary2_batches``)."""
+    return QueryResult(db, plan, batch_rows, columnar)
