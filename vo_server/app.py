@@ -12,6 +12,7 @@ from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
+from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.web.landing import ServiceLink, health, landing_page
 
 
@@ -21,8 +22,10 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", landing_page),
         Route("/health", health),
+        *sia_routes(settings),
     ]
     services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
+    services.append(ServiceLink("SIA 2.0", "/sia/query", "images (ObsCore records) by position, band, time, ..."))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -36,6 +39,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.services = services
+    app.state.sia_obscore = obscore_table(settings)
     app.state.resource = load_resource(settings.schemas_dir, {
         "publisher": settings.publisher, "contact_name": settings.contact_name,
         "contact_email": settings.contact_email})

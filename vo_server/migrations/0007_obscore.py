@@ -231,7 +231,7 @@ BEGIN
         px := c*nx - sgn*h*ny; py := c*ny + sgn*h*nx;
         IF ((ay*z0 - az*py)*nx + (az*px - ax*z0)*ny + (ax*py - ay*px)*nz) >= 0
            AND ((py*bz - z0*b_y)*nx + (z0*bx - px*bz)*ny + (px*b_y - py*bx)*nz) >= 0
-           AND vo_sky.ra_in_interval(mod(atan2d(py, px) + 360, 360), ra_min, ra_max) THEN
+           AND vo_sky.ra_in_interval(CASE WHEN atan2d(py, px) < 0 THEN atan2d(py, px) + 360 ELSE atan2d(py, px) END, ra_min, ra_max) THEN
             RETURN true;
         END IF;
     END LOOP;

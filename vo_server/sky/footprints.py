@@ -240,7 +240,7 @@ def footprint_ranges(footprint: Footprint) -> np.ndarray:
 def cone_ranges(ra: float, dec: float, radius: float) -> np.ndarray:
     """Depth-29 ranges of a MOC covering the cone (a superset)."""
     depth = moc_depth_for_size(2 * radius, cells_across=8.0)
-    moc = MOC.from_cone(ra * u.deg, dec * u.deg, radius * u.deg, max_depth=depth, delta_depth=2)
+    moc = MOC.from_cone(lon=ra * u.deg, lat=dec * u.deg, radius=radius * u.deg, max_depth=depth, delta_depth=2)
     return moc_ranges(moc)
 
 
