@@ -90,15 +90,27 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
                             metadata=Path(args.metadata) if args.metadata else None, format=args.format,
                             coverage_order=settings.coverage_order)
     target = _target(settings)
-    with tqdm(unit=" rows", unit_scale=True, desc=f"loading {args.table}", disable=args.quiet,
-              file=sys.stderr, mininterval=0.5) as bar:
-        report = ingest(target, request, progress=bar.update)
+    bar: tqdm | None = None
+
+    def progress(rows: int) -> None:  # the bar appears once rows flow, not before a possible early error
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(unit=" rows", unit_scale=True, desc=f"loading {args.table}", disable=args.quiet,
+                       file=sys.stderr, mininterval=0.5)
+        bar.update(rows)
+
+    try:
+        report = ingest(target, request, progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     for warning in report.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     position = f"position ({report.ra_column}, {report.dec_column})" if report.ra_column else "no position columns"
     coverage = f", sky coverage {100 * report.sky_fraction:.3g}%" if report.sky_fraction is not None else ""
     print(f"{report.table}: {report.mode} done, {report.rows} rows in the table, {position}, "
           f"{report.bad_positions} rows without a valid position{coverage}")
+    print("time: " + ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in report.timings.items()))
     return 0
 
 

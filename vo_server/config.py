@@ -28,6 +28,7 @@ class Settings:
     query_dsn: str | None = field(default=None, metadata={"doc": "Connection string for client queries (a role with SELECT only); unset = the owner DSN with SET ROLE <query_role>"})
     query_role: str = field(default="vo_query", metadata={"doc": "Role that runs client queries: SELECT on published schemas only"})
     data_dir: Path = field(default=Path("var"), metadata={"doc": "Where the embedded PostgreSQL, job results and uploaded files live"})
+    embedded_engine: str = field(default="auto", metadata={"doc": "How the embedded PostgreSQL runs: pgserver (bundled wheel), pg_ctl (initdb/pg_ctl on PATH), or auto"})
     host: str = field(default="127.0.0.1", metadata={"doc": "Interface the HTTP server listens on"})
     port: int = field(default=8000, metadata={"doc": "HTTP port"})
     base_url: str | None = field(default=None, metadata={"doc": "Public URL of the server as clients see it (behind a proxy); default http://<host>:<port>"})

@@ -19,7 +19,7 @@ def random_positions(n: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
     dec = np.degrees(np.arcsin(rng.uniform(-1, 1, n)))
     edges = [(0.0, 0.0), (360.0, 0.0), (0.0, 90.0), (123.4, 90.0), (0.0, -90.0), (359.9999999, -89.9999),
              (360.0, 45.0), (180.0, 0.0), (0.0, -30.0), (1e-12, 1e-12)]
-    for i, (r, d) in enumerate(edges):
+    for i, (r, d) in enumerate(edges[:n]):
         ra[i], dec[i] = r, d
     return ra, dec
 
@@ -51,7 +51,9 @@ def write(table: Table, path: Path) -> Path:
     """Write ``table`` in the format named by the extension."""
     suffix = path.suffix
     if suffix == ".fits":
-        hdu = fits.table_to_hdu(table)
+        plain = table.copy()
+        plain.meta.clear()  # FITS has no table description keyword
+        hdu = fits.table_to_hdu(plain)
         for i, name in enumerate(table.colnames, start=1):  # what astropy does not write itself
             if table[name].meta.get("ucd"):
                 hdu.header[f"TUCD{i}"] = table[name].meta["ucd"]

@@ -24,15 +24,28 @@ class EmbeddedPostgresError(RuntimeError):
     pass
 
 
-def start_embedded(pg_dir: Path) -> str:
-    """Start (or join) the embedded server in ``pg_dir``; return the superuser URI."""
+ENGINES = ("auto", "pgserver", "pg_ctl")
+
+
+def start_embedded(pg_dir: Path, engine: str = "auto") -> str:
+    """Start (or join) the embedded server in ``pg_dir``; return the superuser URI.
+
+    ``engine``: "pgserver" (the wheel), "pg_ctl" (initdb/pg_ctl on PATH) or
+    "auto" (pgserver when installed, else pg_ctl).
+    """
+    if engine not in ENGINES:
+        raise EmbeddedPostgresError(f"embedded engine {engine!r} unknown; use one of {', '.join(ENGINES)}")
     pg_dir = pg_dir.expanduser().resolve()
     pg_dir.parent.mkdir(parents=True, exist_ok=True)
+    if engine == "pg_ctl":
+        return _start_with_pg_ctl(pg_dir)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # platformdirs warns when XDG_RUNTIME_DIR is unset
         try:
             import pgserver
         except ImportError:
+            if engine == "pgserver":
+                raise EmbeddedPostgresError("the pgserver wheel is not installed (Python <= 3.12 only)") from None
             return _start_with_pg_ctl(pg_dir)
         try:
             server = pgserver.get_server(pg_dir, cleanup_mode="stop")
@@ -48,10 +61,12 @@ def _start_with_pg_ctl(pg_dir: Path) -> str:
             "no embedded PostgreSQL available: install the 'pgserver' wheel (Python <= 3.12) "
             "or put PostgreSQL's initdb and pg_ctl on PATH, or set VO_SERVER_DSN to an external server")
     as_user: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root: run it as the postgres user
         as_user = ["runuser", "-u", "postgres", "--"]
         pg_dir.mkdir(exist_ok=True)
         shutil.chown(pg_dir, "postgres", "postgres")
+        for parent in pg_dir.parents:  # the postgres user must be able to reach the directory
+            parent.chmod(parent.stat().st_mode | 0o011)
     if not (pg_dir / "PG_VERSION").exists():
         subprocess.run([*as_user, initdb, "-D", str(pg_dir), "--auth=trust", "-U", "postgres", "-E", "UTF8"],
                        check=True, capture_output=True)

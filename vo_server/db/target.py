@@ -58,7 +58,7 @@ def resolve_target(settings: Settings) -> DatabaseTarget:
         query_dsn = settings.query_dsn or settings.dsn
         return DatabaseTarget(settings.dsn, query_dsn, settings.query_role,
                               set_role=not settings.query_dsn, embedded=False)
-    superuser = start_embedded(settings.pg_dir)
+    superuser = start_embedded(settings.pg_dir, settings.embedded_engine)
     bootstrap_embedded(superuser, settings.query_role)
     return embedded_target(superuser, settings.query_role, EMBEDDED_DATABASE)
 

@@ -120,7 +120,15 @@ def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes
         pieces.extend(column)
         null_matrix[:, i] = nulls
     bitmap = np.packbits(null_matrix, axis=1, bitorder="big")
-    pieces.insert(0, _fixed_piece(bitmap, n))
+    return interleave([_fixed_piece(bitmap, n), *pieces])
+
+
+def interleave(pieces: Sequence[Piece]) -> bytes:
+    """Row-major bytes: for each row, every piece's bytes for that row, in order.
+
+    All pieces describe the same rows; a piece's flat bytes hold its rows
+    back to back, each row taking ``width[row]`` bytes.
+    """
     widths = np.stack([w for _, w in pieces])           # (pieces, rows)
     row_width = widths.sum(axis=0)
     row_start = np.cumsum(row_width) - row_width

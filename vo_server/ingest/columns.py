@@ -82,23 +82,15 @@ def _has_non_ascii(column: pa.ChunkedArray) -> bool:
 
 
 def copy_ready(data: pa.Table) -> pa.Table:
-    """The table with every column in a form the CSV writer and COPY agree on:
-    unsigned 64-bit checked against bigint, fixed-size lists as array literals."""
+    """The table with every column in a type binary COPY writes directly:
+    unsigned 64-bit checked against bigint, half floats widened."""
     arrays = []
     for field, column in zip(data.schema, data.columns, strict=True):
         if pa.types.is_uint64(field.type):
             top = pc.max(column).as_py()
             if top is not None and top >= 2**63:
                 raise IngestError(f"column {field.name}: unsigned values above 2^63-1 do not fit a bigint")
-        if pa.types.is_fixed_size_list(field.type):
-            column = pa.chunked_array([_array_literals(chunk) for chunk in column.chunks], type=pa.string())
         if pa.types.is_float16(field.type):
             column = column.cast(pa.float32())
         arrays.append(column)
     return pa.table(arrays, names=data.column_names)
-
-
-def _array_literals(chunk: pa.FixedSizeListArray) -> pa.Array:
-    values = [None if v is None else "{" + ",".join("NULL" if x is None else repr(x) for x in v) + "}"
-              for v in chunk.to_pylist()]
-    return pa.array(values, type=pa.string())

@@ -99,8 +99,15 @@ def read_source(path: Path, fmt: str | None = None) -> SourceTable:
 def _read_astropy(path: Path, fmt: str) -> Table:
     if fmt == "fits":
         from astropy.io import fits
-        with fits.open(path) as hdul:
-            hdu = next((i for i, h in enumerate(hdul) if isinstance(h, fits.BinTableHDU | fits.TableHDU)), None)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with fits.open(path) as hdul:
+                hdul.readall()
+                hdu = next((i for i, h in enumerate(hdul) if isinstance(h, fits.BinTableHDU | fits.TableHDU)), None)
+        damaged = [str(w.message) for w in caught if "truncated" in str(w.message) or "corrupted" in str(w.message)]
+        if damaged:
+            reason = " ".join(damaged[0].split())
+            raise IngestError(f"{path}: cannot read as fits: the file is truncated or corrupted ({reason})")
         if hdu is None:
             raise IngestError(f"{path}: the FITS file has no table extension")
         return Table.read(path, format="fits", hdu=hdu, character_as_bytes=False)
@@ -108,7 +115,10 @@ def _read_astropy(path: Path, fmt: str) -> Table:
         return Table.read(path, format="votable")
     if fmt == "ecsv":
         return Table.read(path, format="ascii.ecsv")
-    return Table.read(path, format="ascii.csv")
+    from astropy.io.ascii import convert_numpy
+    # Like astropy's default guessing, plus True/False columns read as booleans.
+    converters = {"*": [convert_numpy(t) for t in (int, float, bool, str)]}
+    return Table.read(path, format="ascii.csv", converters=converters)
 
 
 def _from_astropy(table: Table) -> SourceTable:
@@ -134,11 +144,16 @@ def _column_to_arrow(name: str, col: Any) -> pa.Array:
         return pa.array(values, mask=mask)
     data = np.ma.getdata(col)
     mask = np.ma.getmaskarray(col) if np.ma.is_masked(col) or hasattr(col, "mask") else None
+    if data.dtype.kind == "c":
+        raise IngestError(f"column {name}: complex numbers are not supported; store real and imaginary "
+                          "parts as two columns, or drop it")
     if data.dtype.kind == "O":
         raise IngestError(f"column {name}: variable-length or mixed-type values are not supported; "
                           "convert it to a fixed type or drop it")
     if data.dtype.kind == "S":
         data = np.char.decode(data, "utf-8", "replace")
+    if data.dtype.byteorder not in ("=", "|"):  # FITS is big-endian; arrow wants native
+        data = data.astype(data.dtype.newbyteorder("="))
     if data.ndim == 2:
         flat = pa.array(data.reshape(-1))
         arr = pa.FixedSizeListArray.from_arrays(flat, data.shape[1])
@@ -170,6 +185,9 @@ def _add_fits_column_keywords(path: Path, source: SourceTable) -> None:
 
 def _read_parquet(path: Path) -> SourceTable:
     table = pq.read_table(path)
+    for i, column in enumerate(table.columns):  # categorical columns are stored as their values
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(i, table.field(i).name, column.cast(column.type.value_type))
     metas = {name: FileColumnMeta(name=name) for name in table.column_names}
     description = None
     schema_meta = table.schema.metadata or {}

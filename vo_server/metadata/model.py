@@ -88,3 +88,8 @@ class ResourceMeta:
     rights: str | None = None
     content_level: list[str] = field(default_factory=list)
     content_type: str | None = None
+    resource_key: str = "archive"
+
+    def ivoid(self, authority: str) -> str:
+        """The archive's IVOID: ``<authority>/<resource_key>``."""
+        return f"{authority.rstrip('/')}/{self.resource_key}"
