@@ -9,6 +9,7 @@ import psycopg
 from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 from vo_server.demo import gaia
+from vo_server.demo.images import COLLECTION, load_demo_images
 from vo_server.ingest.loader import IngestRequest, ingest
 
 log = logging.getLogger(__name__)
@@ -33,4 +34,6 @@ def load_demo(target: DatabaseTarget, settings: Settings) -> list[str]:
             ingest(target, IngestRequest(path=path, table=gaia.TABLE, ra="ra", dec="dec", mode="create",
                                          metadata=gaia.METADATA, coverage_order=settings.coverage_order))
             loaded.append(gaia.TABLE)
+    if load_demo_images(target, settings):
+        loaded.append(f"ivoa.obscore ({COLLECTION})")
     return loaded
