@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup run test lint bench clean
+.PHONY: setup tools run test lint bench clean
 
 setup: $(STAMP)
 
@@ -19,7 +19,11 @@ $(STAMP): pyproject.toml
 run: setup
 	$(VENV)/bin/vo-server serve --demo
 
-test: setup
+# Tools the tests run (TOPCAT's STILTS: taplint, votlint, tapquery); Debian package, needs root.
+tools:
+	@command -v stilts >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq stilts; }
+
+test: setup tools
 	$(PY) -m pytest -q
 
 lint: setup

@@ -8,11 +8,13 @@ from collections.abc import AsyncIterator
 from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
+from adql.spatial import PlainSpatialCompiler
 from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
 from vo_server.sia.service import obscore_table, sia_routes
+from vo_server.tap.routes import TAP_DESCRIPTION, tap_background, tap_routes
 from vo_server.web.landing import ServiceLink, health, landing_page
 
 
@@ -22,16 +24,19 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     routes: list[BaseRoute] = [
         Route("/", landing_page),
         Route("/health", health),
+        *tap_routes(),
         *sia_routes(settings),
     ]
-    services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)")]
+    services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)"),
+                                   ServiceLink("TAP", "/tap", TAP_DESCRIPTION)]
     services.append(ServiceLink("SIA 2.0", "/sia/query", "images (ObsCore records) by position, band, time, ..."))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await db.open()
         try:
-            yield
+            async with tap_background(app):
+                yield
         finally:
             await db.close()
 
@@ -39,6 +44,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.services = services
+    app.state.spatial = PlainSpatialCompiler()  # the HEALPix compiler replaces it (vo_server.sky)
     app.state.sia_obscore = obscore_table(settings)
     app.state.resource = load_resource(settings.schemas_dir, {
         "publisher": settings.publisher, "contact_name": settings.contact_name,

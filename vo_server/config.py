@@ -40,6 +40,14 @@ class Settings:
     statement_timeout: float = field(default=60.0, metadata={"doc": "Seconds a client query may run before PostgreSQL cancels it"})
     coverage_order: int = field(default=8, metadata={"doc": "HEALPix order of the coverage MOCs computed at ingest"})
     log_level: str = field(default="info", metadata={"doc": "Logging level: debug, info, warning, error"})
+    tap_max_rec: int = field(default=100000, metadata={"doc": "TAP: rows returned when the client gives no MAXREC (a larger result is truncated and flagged OVERFLOW)"})
+    tap_max_rec_limit: int = field(default=10000000, metadata={"doc": "TAP: the largest MAXREC a client may ask for (hard limit)"})
+    tap_upload_max_bytes: int = field(default=50_000_000, metadata={"doc": "TAP: largest accepted upload (inline or fetched from a URL), in bytes"})
+    tap_upload_max_rows: int = field(default=1_000_000, metadata={"doc": "TAP: largest number of rows in one uploaded table"})
+    tap_upload_fetch_timeout: float = field(default=30.0, metadata={"doc": "TAP: seconds allowed to fetch an upload given by URL"})
+    tap_async_execution_duration: int = field(default=3600, metadata={"doc": "TAP: default and maximum execution duration of an async job, in seconds"})
+    tap_async_destruction: int = field(default=7 * 86400, metadata={"doc": "TAP: seconds after creation when an async job and its results are destroyed (default and maximum)"})
+    tap_async_workers: int = field(default=2, metadata={"doc": "TAP: async jobs executed at the same time by one server process"})
 
     @property
     def public_url(self) -> str:

@@ -21,6 +21,8 @@ from vo_server.formats.fields import Field
 
 NUMERIC = {"short": ">i2", "int": ">i4", "long": ">i8", "float": ">f4", "double": ">f8", "unsignedByte": "u1"}
 Piece = tuple[np.ndarray, np.ndarray]  # (flat uint8 bytes, per-row widths)
+# Null values declared in <VALUES null> for the BINARY serialisation (which has no null bitmap).
+INTEGER_NULLS = {"short": -32768, "int": -2147483648, "long": -9223372036854775808, "unsignedByte": 255}
 
 
 def is_variable(field: Field) -> bool:
@@ -90,8 +92,9 @@ def _array_pieces(field: Field, values: Sequence[Any], nulls: np.ndarray) -> lis
     return [_counts_piece(counts), (flat.view(np.uint8), counts * np.dtype(code).itemsize)]
 
 
-def column_pieces(field: Field, values: Sequence[Any]) -> tuple[list[Piece], np.ndarray]:
-    """The byte pieces of one column and its null mask."""
+def column_pieces(field: Field, values: Sequence[Any], integer_nulls: bool = False) -> tuple[list[Piece], np.ndarray]:
+    """The byte pieces of one column and its null mask; ``integer_nulls``
+    writes the INTEGER_NULLS sentinel for null integers (BINARY)."""
     n = len(values)
     nulls = np.fromiter((v is None for v in values), dtype=bool, count=n)
     if field.datatype in ("char", "unicodeChar"):
@@ -104,11 +107,15 @@ def column_pieces(field: Field, values: Sequence[Any]) -> tuple[list[Piece], np.
     code = NUMERIC.get(field.datatype)
     if code is None:
         raise ValueError(f"field {field.name}: datatype {field.datatype} cannot be written as BINARY2")
-    return [_fixed_piece(_number_array(values, code, nulls), n)], nulls
+    array = _number_array(values, code, nulls)
+    if integer_nulls and field.datatype in INTEGER_NULLS and nulls.any():
+        array[nulls] = INTEGER_NULLS[field.datatype]
+    return [_fixed_piece(array, n)], nulls
 
 
-def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes:
-    """BINARY2 bytes of ``rows`` (tuples in ``fields`` order)."""
+def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]], null_bitmap: bool = True) -> bytes:
+    """BINARY2 bytes of ``rows`` (tuples in ``fields`` order); with
+    ``null_bitmap=False`` the BINARY serialisation (nulls as sentinels)."""
     n = len(rows)
     if n == 0:
         return b""
@@ -116,11 +123,13 @@ def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]]) -> bytes
     pieces: list[Piece] = []
     null_matrix = np.zeros((n, len(fields)), dtype=bool)
     for i, (field, values) in enumerate(zip(fields, columns, strict=True)):
-        column, nulls = column_pieces(field, values)
+        column, nulls = column_pieces(field, values, integer_nulls=not null_bitmap)
         pieces.extend(column)
         null_matrix[:, i] = nulls
-    bitmap = np.packbits(null_matrix, axis=1, bitorder="big")
-    return interleave([_fixed_piece(bitmap, n), *pieces])
+    if null_bitmap:
+        bitmap = np.packbits(null_matrix, axis=1, bitorder="big")
+        pieces.insert(0, _fixed_piece(bitmap, n))
+    return interleave(pieces)
 
 
 def interleave(pieces: Sequence[Piece]) -> bytes:

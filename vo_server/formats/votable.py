@@ -15,12 +15,12 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from vo_server.formats.binary2 import encode_rows
+from vo_server.formats.binary2 import INTEGER_NULLS, encode_rows, fixed_count, is_variable
 from vo_server.formats.fields import Field
 from vo_server.query.run import QueryFailed, QueryResult
 
 VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"
-SERIALIZATIONS = ("binary2", "tabledata")
+SERIALIZATIONS = ("binary2", "binary", "tabledata")
 MIME_TYPE = "application/x-votable+xml"
 
 HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -43,12 +43,22 @@ def _is_icrs_position(field: Field) -> bool:
     return bool(field.ucd) and field.ucd.lower().startswith(("pos.eq.ra", "pos.eq.dec"))
 
 
-def field_element(field: Field, ref: str | None = None) -> str:
+def field_element(field: Field, ref: str | None = None, declare_null: bool = False) -> str:
+    """A FIELD; ``declare_null`` adds <VALUES null> to integer scalars (BINARY has no null bitmap)."""
     attrs = _attrs(name=field.name, datatype=field.datatype, arraysize=field.arraysize, xtype=field.xtype,
                    unit=field.unit, ucd=field.ucd, utype=field.utype, ref=ref)
-    if field.description:
-        return f"<FIELD{attrs}><DESCRIPTION>{escape(field.description)}</DESCRIPTION></FIELD>\n"
+    inner = f"<DESCRIPTION>{escape(field.description)}</DESCRIPTION>" if field.description else ""
+    if declare_null and field.datatype in INTEGER_NULLS and fixed_count(field) == 1 and not is_variable(field):
+        inner += f'<VALUES null="{INTEGER_NULLS[field.datatype]}"/>'
+    if inner:
+        return f"<FIELD{attrs}>{inner}</FIELD>\n"
     return f"<FIELD{attrs}/>\n"
+
+
+DATA_OPEN = {"binary2": '<DATA><BINARY2><STREAM encoding="base64">\n',
+             "binary": '<DATA><BINARY><STREAM encoding="base64">\n', "tabledata": "<DATA><TABLEDATA>\n"}
+DATA_CLOSE = {"binary2": "</STREAM></BINARY2></DATA>\n", "binary": "</STREAM></BINARY></DATA>\n",
+              "tabledata": "</TABLEDATA></DATA>\n"}
 
 
 def header(fields: Sequence[Field], infos: Sequence[tuple[str, str]], serialization: str) -> str:
@@ -58,9 +68,9 @@ def header(fields: Sequence[Field], infos: Sequence[tuple[str, str]], serializat
     if has_positions:
         parts.append('<COOSYS ID="coosys_icrs" system="ICRS"/>\n')
     parts.append("<TABLE>\n")
-    parts += [field_element(f, "coosys_icrs" if _is_icrs_position(f) else None) for f in fields]
-    parts.append("<DATA><BINARY2><STREAM encoding=\"base64\">\n" if serialization == "binary2" else
-                 "<DATA><TABLEDATA>\n")
+    parts += [field_element(f, "coosys_icrs" if _is_icrs_position(f) else None, serialization == "binary")
+              for f in fields]
+    parts.append(DATA_OPEN[serialization])
     return "".join(parts)
 
 
@@ -108,14 +118,13 @@ async def votable_stream(result: QueryResult, serialization: str = "binary2") ->
     failure: QueryFailed | None = None
     try:
         async for batch in result.batches():
-            if serialization == "binary2":
-                yield encoder.feed(encode_rows(plan.fields, batch))
+            if serialization != "tabledata":
+                yield encoder.feed(encode_rows(plan.fields, batch, null_bitmap=serialization == "binary2"))
             else:
                 yield tabledata_rows(batch).encode()
     except QueryFailed as exc:
         failure = exc
-    tail = [encoder.flush().decode(), "</STREAM></BINARY2></DATA>\n" if serialization == "binary2" else
-            "</TABLEDATA></DATA>\n", "</TABLE>\n"]
+    tail = [encoder.flush().decode(), DATA_CLOSE[serialization], "</TABLE>\n"]
     if failure is not None:
         tail.append(info("QUERY_STATUS", "ERROR", failure.message))
     elif result.overflow:

@@ -143,6 +143,8 @@ def _column_to_arrow(name: str, col: Any) -> pa.Array:
         mask = np.ma.getmaskarray(col.value) if hasattr(col, "mask") else None
         return pa.array(values, mask=mask)
     data = np.ma.getdata(col)
+    if data.dtype.byteorder not in ("=", "|"):  # FITS is big-endian; Arrow wants native order
+        data = data.astype(data.dtype.newbyteorder("="))
     mask = np.ma.getmaskarray(col) if np.ma.is_masked(col) or hasattr(col, "mask") else None
     if data.dtype.kind == "c":
         raise IngestError(f"column {name}: complex numbers are not supported; store real and imaginary "

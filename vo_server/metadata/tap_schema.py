@@ -13,7 +13,24 @@ from collections.abc import Iterable
 import psycopg
 from psycopg import sql
 
+from adql.reserved import RESERVED_WORDS
 from vo_server.metadata.model import ColumnMeta, KeyMeta, SchemaMeta, TableMeta
+
+
+def adql_column_name(name: str) -> str:
+    """The name as TAP 1.1 publishes it: delimited ("size") when it is an ADQL
+    reserved word or not a regular identifier, so clients can paste it into ADQL."""
+    regular = name[:1].isalpha() and all(ch.isalnum() or ch == "_" for ch in name) and name.isascii()
+    if regular and name.upper() not in RESERVED_WORDS:
+        return name
+    return '"' + name.replace('"', '""') + '"'
+
+
+def stored_column_name(published: str) -> str:
+    """The database column behind a published (possibly delimited) name."""
+    if len(published) >= 2 and published.startswith('"') and published.endswith('"'):
+        return published[1:-1].replace('""', '"')
+    return published
 
 
 def _flag(value: bool) -> int:
@@ -54,7 +71,7 @@ class TapSchemaWriter:
                 "INSERT INTO tap_schema.columns (table_name, column_name, datatype, arraysize, xtype, size, "
                 "description, utype, unit, ucd, indexed, principal, std, column_index) "
                 "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(table.qualified_name, c.name, c.datatype, c.arraysize, c.xtype, _size(c.arraysize),
+                [(table.qualified_name, adql_column_name(c.name), c.datatype, c.arraysize, c.xtype, _size(c.arraysize),
                   c.description, c.utype, c.unit, c.ucd, _flag(c.indexed), _flag(c.principal), _flag(c.std), i)
                  for i, c in enumerate(table.columns, start=1)])
         for key in table.keys:

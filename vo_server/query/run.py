@@ -33,6 +33,7 @@ class QueryPlan:
     params: Sequence[Any] | Mapping[str, Any] | None = None
     max_rows: int | None = None
     infos: list[tuple[str, str]] = field(default_factory=list)
+    statement_timeout: float | None = None  # seconds; None = the query pool's default
 
 
 class QueryFailed(Exception):
@@ -77,6 +78,9 @@ class QueryResult:
         self._conn_cm = self.db.query.connection()
         self._conn = await self._conn_cm.__aenter__()
         try:
+            if self.plan.statement_timeout is not None:
+                await self._conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(
+                    sql.Literal(max(1, int(self.plan.statement_timeout * 1000)))))
             self._cursor = self._conn.cursor(name=f"q_{uuid.uuid4().hex[:12]}")
             await self._cursor.execute(self.plan.sql, self.plan.params)
             self._first = await self._cursor.fetchmany(self.batch_rows)
@@ -84,6 +88,16 @@ class QueryResult:
             await self._release(failed=True)
             raise describe_database_error(exc) from exc
         return self
+
+    def cancel(self) -> None:
+        """Ask PostgreSQL to cancel the running statement (ABORT, execution
+        duration): the pending fetch then fails with a timeout-type QueryFailed."""
+        conn = self._conn
+        if conn is not None and not conn.closed:
+            try:
+                conn.cancel()
+            except psycopg.Error:
+                pass
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self._release(failed=exc_info[0] is not None)

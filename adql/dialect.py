@@ -1,0 +1,197 @@
+"""The ADQL 2.1 dialect of sqlglot: tokenizer and parser.
+
+sqlglot's default tokenizer knows hundreds of keywords and operators from
+many SQL dialects; ADQL knows few.  The tokenizer here recognises only the
+words that carry ADQL syntax, so PostgreSQL-only syntax (``::``, ``LIMIT``,
+``OVER``, ``->``, ``$$``, ``/* */``) never becomes a construct the parser
+could accept.  Every other word is an identifier; the translator then rejects
+reserved words used as identifiers.  All function calls parse to
+``exp.Anonymous`` so the translator's function registry is the single place
+that decides which functions exist.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+from sqlglot.dialects.dialect import Dialect
+from sqlglot.errors import ErrorLevel
+from sqlglot.generator import Generator as _Generator
+from sqlglot.parser import Parser as _Parser
+from sqlglot.tokens import Tokenizer as _Tokenizer
+from sqlglot.tokens import TokenType
+from sqlglot.trie import new_trie
+
+# Words that carry syntax in ADQL, mapped to sqlglot's token types.
+_KEYWORDS: dict[str, TokenType] = {
+    "ALL": TokenType.ALL,
+    "AND": TokenType.AND,
+    "AS": TokenType.ALIAS,
+    "ASC": TokenType.ASC,
+    "BETWEEN": TokenType.BETWEEN,
+    "CASE": TokenType.CASE,
+    "DESC": TokenType.DESC,
+    "DISTINCT": TokenType.DISTINCT,
+    "ELSE": TokenType.ELSE,
+    "END": TokenType.END,
+    "EXCEPT": TokenType.EXCEPT,
+    "EXISTS": TokenType.EXISTS,
+    "FROM": TokenType.FROM,
+    "FULL": TokenType.FULL,
+    "GROUP BY": TokenType.GROUP_BY,
+    "HAVING": TokenType.HAVING,
+    "ILIKE": TokenType.ILIKE,
+    "IN": TokenType.IN,
+    "INNER": TokenType.INNER,
+    "INTERSECT": TokenType.INTERSECT,
+    "IS": TokenType.IS,
+    "JOIN": TokenType.JOIN,
+    "LEFT": TokenType.LEFT,
+    "LIKE": TokenType.LIKE,
+    "NATURAL": TokenType.NATURAL,
+    "NOT": TokenType.NOT,
+    "NULL": TokenType.NULL,
+    "OFFSET": TokenType.OFFSET,
+    "ON": TokenType.ON,
+    "OR": TokenType.OR,
+    "ORDER BY": TokenType.ORDER_BY,
+    "OUTER": TokenType.OUTER,
+    "RIGHT": TokenType.RIGHT,
+    "SELECT": TokenType.SELECT,
+    "THEN": TokenType.THEN,
+    "TOP": TokenType.TOP,
+    "UNION": TokenType.UNION,
+    "USING": TokenType.USING,
+    "WHEN": TokenType.WHEN,
+    "WHERE": TokenType.WHERE,
+    "WITH": TokenType.WITH,
+    "<>": TokenType.NEQ,
+    "!=": TokenType.NEQ,
+    ">=": TokenType.GTE,
+    "<=": TokenType.LTE,
+    "||": TokenType.DPIPE,
+}
+
+_SINGLE_TOKENS: dict[str, TokenType] = {
+    "(": TokenType.L_PAREN,
+    ")": TokenType.R_PAREN,
+    ",": TokenType.COMMA,
+    ".": TokenType.DOT,
+    "-": TokenType.DASH,
+    "+": TokenType.PLUS,
+    "*": TokenType.STAR,
+    "/": TokenType.SLASH,
+    "=": TokenType.EQ,
+    "<": TokenType.LT,
+    ">": TokenType.GT,
+    "&": TokenType.AMP,
+    "|": TokenType.PIPE,
+    "^": TokenType.CARET,
+    "~": TokenType.TILDE,
+    # Characters ADQL does not use as operators still need to end a word so
+    # that the translator can point at them; they are rejected afterwards.
+    ";": TokenType.SEMICOLON,
+    ":": TokenType.COLON,
+    "[": TokenType.L_BRACKET,
+    "]": TokenType.R_BRACKET,
+    "{": TokenType.L_BRACE,
+    "}": TokenType.R_BRACE,
+    "%": TokenType.MOD,
+    "!": TokenType.NOT,
+    "?": TokenType.PLACEHOLDER,
+    "@": TokenType.PARAMETER,
+    "#": TokenType.HASH,
+    "\\": TokenType.BACKSLASH,
+    "$": TokenType.UNKNOWN,
+    "'": TokenType.UNKNOWN,
+    "`": TokenType.UNKNOWN,
+    '"': TokenType.UNKNOWN,
+}
+
+# Token types that may appear in an ADQL query at all.
+ALLOWED_TOKEN_TYPES = frozenset(
+    {
+        TokenType.L_PAREN,
+        TokenType.R_PAREN,
+        TokenType.COMMA,
+        TokenType.DOT,
+        TokenType.DASH,
+        TokenType.PLUS,
+        TokenType.STAR,
+        TokenType.SLASH,
+        TokenType.EQ,
+        TokenType.LT,
+        TokenType.GT,
+        TokenType.AMP,
+        TokenType.PIPE,
+        TokenType.CARET,
+        TokenType.TILDE,
+        TokenType.STRING,
+        TokenType.NUMBER,
+        TokenType.HEX_STRING,
+        TokenType.VAR,
+        TokenType.IDENTIFIER,
+        *_KEYWORDS.values(),
+    }
+)
+
+
+class AdqlTokenizer(_Tokenizer):
+    KEYWORDS = _KEYWORDS
+    SINGLE_TOKENS = _SINGLE_TOKENS
+    QUOTES = ["'"]
+    IDENTIFIERS = ['"']
+    STRING_ESCAPES = ["'"]
+    HEX_STRINGS = [("0x", ""), ("0X", "")]
+    COMMENTS = ["--"]
+    NESTED_COMMENTS = False
+    COMMANDS: set[TokenType] = set()
+    COMMAND_PREFIX_TOKENS: set[TokenType] = set()
+
+
+def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
+    """CAST(value AS type) with the ADQL cast targets only; the type is kept as
+    an upper-case word list so the translator decides what is allowed."""
+    this = self._parse_disjunction()
+    if not self._match(TokenType.ALIAS):
+        self.raise_error("Expected AS in CAST")
+    words: list[str] = []
+    while self._curr and self._curr.token_type == TokenType.VAR:
+        words.append(self._curr.text.upper())
+        self._advance()
+    length = None
+    if self._match(TokenType.L_PAREN):
+        length = self._parse_primary()
+        self._match_r_paren()
+    self._match_r_paren()
+    return self.expression(exp.Cast(this=this, to=exp.Var(this=" ".join(words)), format=length))
+
+
+class AdqlParser(_Parser):
+    FUNCTIONS: dict = {}
+    FUNCTION_PARSERS = {"CAST": _parse_adql_cast}
+    NO_PAREN_FUNCTION_PARSERS = {"CASE": lambda self: self._parse_case()}
+    NO_PAREN_FUNCTIONS: dict = {}
+    STRICT_CAST = True
+    LOG_DEFAULTS_TO_LN = False
+
+
+class Adql(Dialect):
+    """sqlglot dialect object for ADQL 2.1."""
+
+    NORMALIZE_FUNCTIONS = False
+    tokenizer_class = AdqlTokenizer
+    parser_class = AdqlParser
+    generator_class = _Generator
+
+
+def make_parser() -> AdqlParser:
+    return AdqlParser(error_level=ErrorLevel.IMMEDIATE, dialect=Adql())
+
+
+# sqlglot adds Jinja comments to every tokenizer; ADQL has only "--" comments.
+AdqlTokenizer._COMMENTS = {"--": None}
+AdqlTokenizer._KEYWORD_TRIE = new_trie(
+    key.upper()
+    for key in (*AdqlTokenizer.KEYWORDS, "--", "'", *AdqlTokenizer._FORMAT_STRINGS)
+    if " " in key or any(single in key for single in AdqlTokenizer.SINGLE_TOKENS)
+)

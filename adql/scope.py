@@ -1,0 +1,153 @@
+"""Name resolution: which table or column an ADQL identifier denotes.
+
+Regular identifiers match case-insensitively (an exact-case match wins over
+other case variants); delimited identifiers match exactly.  Every table
+reference gets an internal SQL alias, so the generated SQL never depends on
+user-chosen names.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+
+from sqlglot import exp
+
+from adql.catalog import ColumnInfo, TableInfo
+from adql.errors import AdqlError
+
+
+def quote(name: str) -> str:
+    """A PostgreSQL delimited identifier."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def ident_matches(identifier: exp.Identifier, stored: str) -> bool:
+    if identifier.quoted:
+        return identifier.this == stored
+    return identifier.this.lower() == stored.lower()
+
+
+def pick(identifier: exp.Identifier, candidates: list, key) -> list:
+    """Candidates whose name matches; for regular identifiers an exact-case
+    or all-lower-case stored name is preferred over other case variants."""
+    matches = [c for c in candidates if ident_matches(identifier, key(c))]
+    if len(matches) > 1 and not identifier.quoted:
+        for preferred in (identifier.this, identifier.this.lower()):
+            exact = [c for c in matches if key(c) == preferred]
+            if exact:
+                return exact
+    return matches
+
+
+def suggest(name: str, options: list[str]) -> str | None:
+    lowered = {o.lower(): o for o in options}
+    close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
+    return lowered[close[0]] if close else None
+
+
+@dataclass
+class SourceColumn:
+    name: str  # as stored / as output by a derived table
+    info: ColumnInfo
+
+
+@dataclass
+class Source:
+    """One table reference in a FROM clause."""
+
+    alias: str  # internal SQL alias
+    label: str  # how the user wrote it, for messages
+    columns: list[SourceColumn]
+    table: TableInfo | None = None
+    ref_name: str = ""
+    ref_quoted: bool = False
+    schema: str | None = None
+    aliased: bool = False
+
+    def column_sql(self, name: str) -> str:
+        return f"{quote(self.alias)}.{quote(name)}"
+
+    def qualifier_matches(self, table: exp.Identifier, schema: exp.Identifier | None) -> bool:
+        if self.aliased or self.table is None:
+            if schema is not None:
+                return False
+            return ident_matches(table, self.ref_name) if table.quoted else (
+                table.this.lower() == self.ref_name.lower()
+            )
+        if not ident_matches(table, self.table.name):
+            return False
+        if schema is None:
+            return True
+        return self.table.schema is not None and ident_matches(schema, self.table.schema)
+
+
+@dataclass
+class Scope:
+    """The tables visible in one SELECT, chained to the enclosing query's
+    scope for correlated subqueries."""
+
+    sources: list[Source] = field(default_factory=list)
+    parent: Scope | None = None
+    merged: dict[str, list[Source]] = field(default_factory=dict)  # USING/NATURAL columns (lower name)
+    ctes: dict[str, tuple[str, bool, list[SourceColumn]]] = field(default_factory=dict)
+
+    def find_cte(self, identifier: exp.Identifier) -> tuple[str, list[SourceColumn]] | None:
+        scope: Scope | None = self
+        while scope is not None:
+            for name, (sql_name, _quoted, columns) in scope.ctes.items():
+                if ident_matches(identifier, name):
+                    return sql_name, columns
+            scope = scope.parent
+        return None
+
+    def resolve_source(self, column: exp.Column) -> list[Source]:
+        table = column.args.get("table")
+        schema = column.args.get("db")
+        if column.args.get("catalog") is not None:
+            raise AdqlError("catalog-qualified column names are not supported")
+        return [s for s in self.sources if s.qualifier_matches(table, schema)]
+
+    def lookup(self, column: exp.Column) -> tuple[Source | None, SourceColumn, bool] | None:
+        """(source, column, is_merged) in this scope, or None."""
+        identifier: exp.Identifier = column.this
+        if column.args.get("table") is not None:
+            sources = self.resolve_source(column)
+            if not sources:
+                return None
+            if len(sources) > 1:
+                raise AdqlError(f"table reference {column.args['table'].this!r} is ambiguous")
+            found = pick(identifier, sources[0].columns, lambda c: c.name)
+            if len(found) > 1:
+                raise AdqlError(f"column name {identifier.this!r} is ambiguous in {sources[0].label}")
+            return (sources[0], found[0], False) if found else None
+        merged = [key for key in self.merged if ident_matches(identifier, key)]
+        if merged:
+            source = self.merged[merged[0]][0]
+            col = pick(identifier, source.columns, lambda c: c.name)[0]
+            return None, col, True
+        hits: list[tuple[Source, SourceColumn]] = []
+        for source in self.sources:
+            for col in pick(identifier, source.columns, lambda c: c.name):
+                hits.append((source, col))
+        if len(hits) > 1:
+            labels = ", ".join(sorted({s.label for s, _ in hits}))
+            raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {labels})")
+        return (hits[0][0], hits[0][1], False) if hits else None
+
+    def has_qualifier(self, column: exp.Column) -> bool:
+        scope: Scope | None = self
+        while scope is not None:
+            if scope.resolve_source(column):
+                return True
+            scope = scope.parent
+        return False
+
+    def visible_names(self) -> list[str]:
+        names: list[str] = []
+        scope: Scope | None = self
+        while scope is not None:
+            for source in scope.sources:
+                names.extend(c.name for c in source.columns)
+            scope = scope.parent
+        return names

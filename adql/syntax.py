@@ -1,0 +1,229 @@
+"""From query text to a sqlglot syntax tree, or an :class:`AdqlError`.
+
+The checks here bound the work before sqlglot sees the text (size, nesting,
+characters) and reject every token ADQL does not have, so the parser only
+ever receives ADQL tokens.  Structural rules the parser is lenient about are
+enforced by the translator.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import Token, TokenType
+
+from adql.dialect import ALLOWED_TOKEN_TYPES, AdqlTokenizer, make_parser
+from adql.errors import AdqlError
+
+MAX_QUERY_LENGTH = 200_000
+MAX_NESTING = 120
+MAX_TOKENS = 50_000
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_REGULAR_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
+_NUMBER = re.compile(r"(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\Z")
+_HEX = re.compile(r"[0-9A-Fa-f]+\Z")
+
+_AFTER_COMMA_FORBIDDEN = frozenset(
+    {TokenType.FROM, TokenType.R_PAREN, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY,
+     TokenType.HAVING, TokenType.COMMA}
+)
+
+_TOKEN_NAMES = {
+    TokenType.SEMICOLON: "';' (an ADQL query is a single statement without a terminator)",
+    TokenType.COLON: "':' (PostgreSQL '::' casts are not ADQL; use CAST(x AS type))",
+    TokenType.L_BRACKET: "'['",
+    TokenType.R_BRACKET: "']'",
+    TokenType.MOD: "'%' (use MOD(x, y))",
+    TokenType.PLACEHOLDER: "'?' (parameters are not ADQL)",
+    TokenType.PARAMETER: "'@'",
+    TokenType.NATIONAL_STRING: "a national string literal (N'...')",
+}
+
+
+def position(text: str, offset: int) -> tuple[int, int]:
+    """1-based (line, column) of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    start = text.rfind("\n", 0, offset) + 1
+    return line, offset - start + 1
+
+
+def _error_at(text: str, offset: int, message: str) -> AdqlError:
+    line, column = position(text, offset)
+    return AdqlError(message, line, column)
+
+
+def decode_query(adql: str | bytes) -> str:
+    """The query as text; bytes must be UTF-8."""
+    if isinstance(adql, bytes | bytearray):
+        try:
+            return bytes(adql).decode("utf-8")
+        except UnicodeDecodeError as err:
+            raise AdqlError(f"the query is not valid UTF-8 (byte {err.start})") from None
+    if not isinstance(adql, str):
+        raise AdqlError("the query must be a string")
+    try:
+        adql.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise AdqlError(f"the query contains an invalid character at offset {err.start}") from None
+    return adql
+
+
+def tokenize(text: str) -> list[Token]:
+    """ADQL tokens of ``text`` after the character-level checks."""
+    if len(text) > MAX_QUERY_LENGTH:
+        raise AdqlError(f"the query is too long ({len(text)} characters; the limit is {MAX_QUERY_LENGTH})")
+    if not text.strip():
+        raise AdqlError("the query is empty")
+    bad = _CONTROL.search(text)
+    if bad:
+        raise _error_at(text, bad.start(), f"control character U+{ord(bad.group()):04X} is not allowed")
+    try:
+        tokens = AdqlTokenizer().tokenize(text)
+    except TokenError:
+        raise _token_error(text) from None
+    if not tokens:
+        raise AdqlError("the query is empty (only comments)")
+    if len(tokens) > MAX_TOKENS:
+        raise AdqlError(f"the query has too many tokens ({len(tokens)}; the limit is {MAX_TOKENS})")
+    _check_tokens(text, tokens)
+    return tokens
+
+
+def _token_error(text: str) -> AdqlError:
+    """Locate what the tokenizer could not read: an unterminated quote."""
+    i, n = 0, len(text)
+    while i < n:
+        char = text[i]
+        if char == "-" and text.startswith("--", i):
+            end = text.find("\n", i)
+            i = n if end < 0 else end + 1
+            continue
+        if char in "'\"":
+            j = i + 1
+            while True:
+                j = text.find(char, j)
+                if j < 0:
+                    what = "string literal" if char == "'" else "delimited identifier"
+                    return _error_at(text, i, f"unterminated {what}")
+                if text.startswith(char * 2, j):
+                    j += 2
+                    continue
+                break
+            i = j + 1
+            continue
+        i += 1
+    return AdqlError("cannot read the query")
+
+
+def _check_tokens(text: str, tokens: list[Token]) -> None:
+    depth = 0
+    previous: Token | None = None
+    before: Token | None = None
+    for token in tokens:
+        kind = token.token_type
+        if kind not in ALLOWED_TOKEN_TYPES:
+            what = _TOKEN_NAMES.get(kind, repr(token.text))
+            raise _error_at(text, token.start, f"unexpected {what}")
+        if kind == TokenType.L_PAREN:
+            depth += 1
+            if depth > MAX_NESTING:
+                raise _error_at(text, token.start, f"parentheses nested deeper than {MAX_NESTING}")
+        elif kind == TokenType.R_PAREN:
+            depth -= 1
+        elif kind == TokenType.VAR:
+            if not _REGULAR_IDENTIFIER.match(token.text):
+                raise _error_at(text, token.start, f"{token.text!r} is not a valid ADQL identifier")
+        elif kind == TokenType.NUMBER:
+            if not _NUMBER.match(token.text):
+                raise _error_at(text, token.start, f"malformed number {token.text!r}")
+        elif kind == TokenType.HEX_STRING:
+            if not _HEX.match(token.text):
+                raise _error_at(text, token.start, "malformed hexadecimal literal")
+        elif kind == TokenType.IDENTIFIER:
+            if text[token.start] != '"':
+                raise _error_at(text, token.start, f"malformed literal {text[token.start : token.end + 1]!r}")
+            if token.text == "":
+                raise _error_at(text, token.start, 'empty delimited identifier ""')
+        if kind in (TokenType.DISTINCT, TokenType.ALL) and previous is not None:
+            if previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP:
+                raise _error_at(text, token.start, f"{token.text.upper()} must come before TOP")
+        if (
+            kind == TokenType.VAR
+            and previous is not None
+            and previous.token_type == TokenType.VAR
+            and previous.text.upper() == "NULLS"
+            and token.text.upper() in ("FIRST", "LAST")
+        ):
+            raise _error_at(text, previous.start, "NULLS FIRST/LAST is not ADQL")
+        if (
+            previous is not None
+            and previous.token_type in (TokenType.NUMBER, TokenType.HEX_STRING)
+            and previous.end + 1 == token.start
+            and kind in (TokenType.VAR, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.IDENTIFIER)
+        ):
+            raise _error_at(text, previous.start, f"malformed number {text[previous.start : token.end + 1]!r}")
+        if (
+            previous is not None
+            and previous.token_type == TokenType.SLASH
+            and kind == TokenType.STAR
+            and previous.end + 1 == token.start
+        ):
+            raise _error_at(text, previous.start, "'/*' comments are not ADQL; use '--' comments")
+        if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
+            raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
+        if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:
+            raise _error_at(text, token.start, "TOP takes an unsigned integer")
+        if before is not None and before.token_type == TokenType.OFFSET and kind not in (TokenType.R_PAREN,):
+            raise _error_at(text, token.start, "OFFSET n must end the query (or parenthesised subquery)")
+        if kind == TokenType.TOP and previous is not None and previous.token_type != TokenType.SELECT:
+            if previous.token_type not in (TokenType.DISTINCT, TokenType.ALL):
+                raise _error_at(text, token.start, "TOP must follow SELECT [ALL | DISTINCT]")
+        before, previous = previous, token
+
+
+def parse(adql: str | bytes) -> exp.Expr:
+    """Parse one ADQL query into a sqlglot tree (syntax only, no catalog)."""
+    text = decode_query(adql)
+    tokens = tokenize(text)
+    parser = make_parser()
+    try:
+        trees = parser.parse(tokens, text)
+    except ParseError as err:
+        raise _parse_error(text, err) from None
+    except RecursionError:
+        raise AdqlError("the query is nested too deeply") from None
+    trees = [tree for tree in trees if tree is not None]
+    if len(trees) != 1:
+        raise AdqlError("expected exactly one query")
+    tree = trees[0]
+    if not isinstance(tree, exp.Query):
+        raise AdqlError("only SELECT queries are allowed", 1, 1)
+    return tree
+
+
+def _parse_error(text: str, err: ParseError) -> AdqlError:
+    details = err.errors[0] if err.errors else {}
+    line = details.get("line")
+    column = details.get("col")
+    description = details.get("description") or str(err)
+    token = details.get("highlight")
+    message = _friendly(description, token)
+    if line is None:
+        return AdqlError(message)
+    # sqlglot reports the column of the token's last character.
+    if token:
+        column = max(1, column - len(token) + 1)
+    return AdqlError(message, line, column)
+
+
+def _friendly(description: str, token: str | None) -> str:
+    if description.startswith("Invalid expression / Unexpected token"):
+        return f"syntax error near {token!r}" if token else "syntax error"
+    if description.startswith("Expecting )"):
+        return f"expected ')' near {token!r}" if token else "expected ')'"
+    if description.startswith("Required keyword"):
+        return f"incomplete clause near {token!r}" if token else "incomplete clause"
+    return f"syntax error near {token!r}: {description}" if token else f"syntax error: {description}"

@@ -1,0 +1,31 @@
+"""STILTS taplint (TOPCAT's validator) against the live server: no errors,
+and no warnings other than the ones listed (with the reason) in docs/tap.md."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+# Warnings that cannot be fixed on our side (the reason for each is in docs/tap.md): none.
+ACCEPTED_WARNINGS: dict[str, str] = {}
+# taplint "failures" that only say an optional data model is not offered: the LOC stage tests
+# ObsLocTAP, which needs an ivoa.obsplan table this archive does not publish.
+ACCEPTED_FAILURES = ("F-LOC-NOTP-",)
+
+
+def test_taplint_clean(tap_url, tmp_path):
+    assert shutil.which("stilts"), "stilts is missing: `make test` installs it (apt-get install stilts)"
+    out = subprocess.run(["stilts", "taplint", f"tapurl={tap_url}", "maxrepeat=9"], capture_output=True,
+                         text=True, timeout=600).stdout
+    report = Path(os.environ.get("TAPLINT_REPORT", str(tmp_path / "taplint.txt")))
+    report.write_text(out)
+    errors = [line for line in out.splitlines()
+              if line.startswith("E-") or (line.startswith("F-") and not line.startswith(ACCEPTED_FAILURES))]
+    warnings = [line for line in out.splitlines() if line.startswith("W-")]
+    unexpected = [w for w in warnings if not any(re.match(p, w) for p in ACCEPTED_WARNINGS)]
+    assert "Totals" in out, out[-2000:]
+    assert errors == [], "\n".join(errors)
+    assert unexpected == [], "\n".join(unexpected)
