@@ -28,7 +28,7 @@ OBSCORE_11_MANDATORY = {
     "s_ra": ("float", "deg", "pos.eq.ra", "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C1"),
     "s_dec": ("float", "deg", "pos.eq.dec", "Char.SpatialAxis.Coverage.Location.Coord.Position2D.Value2.C2"),
     "s_fov": ("float", "deg", "phys.angSize;instr.fov", "Char.SpatialAxis.Coverage.Bounds.Extent.diameter"),
-    "s_region": ("region", "deg", "pos.outline;obs.field", "Char.SpatialAxis.Coverage.Support.Area"),
+    "s_region": ("region", None, "pos.outline;obs.field", "Char.SpatialAxis.Coverage.Support.Area"),
     "s_resolution": ("float", "arcsec", "pos.angResolution", "Char.SpatialAxis.Resolution.Refval.value"),
     "s_xel1": ("int", None, "meta.number", "Char.SpatialAxis.numBins1"),
     "s_xel2": ("int", None, "meta.number", "Char.SpatialAxis.numBins2"),
