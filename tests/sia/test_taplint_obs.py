@@ -49,3 +49,16 @@ def test_taplint_obs_stage(server, tmp_path):
     errors = [line for line in out.splitlines() if line.startswith(("E-", "F-"))]
     assert len(errors) == 1 and KNOWN_DEVIATION.match(errors[0]), "\n".join(errors)
     assert [line for line in out.splitlines() if line.startswith("W-")] == []
+
+
+@pytest.mark.filterwarnings("ignore::astropy.utils.exceptions.AstropyWarning")
+@pytest.mark.parametrize("predicate", [
+    "1 = INTERSECTS(s_region, CIRCLE('ICRS', 85.275, -2.4583, 0.01))",
+    "1 = CONTAINS(POINT('ICRS', 85.275, -2.4583), s_region)",
+])
+def test_adql_geometry_on_s_region(server, predicate):
+    response = httpx.get(f"{server.url}/tap/sync", params={
+        "LANG": "ADQL", "RESPONSEFORMAT": "csv", "QUERY": f"SELECT obs_id FROM ivoa.obscore WHERE {predicate}"},
+        timeout=30)
+    assert response.status_code == 200, response.text
+    assert response.text.split() == ["obs_id", "dss_horsehead.fits"]

@@ -65,12 +65,14 @@ GEOMETRY = r"""
 CREATE SCHEMA IF NOT EXISTS vo_sky;
 GRANT USAGE ON SCHEMA vo_sky TO PUBLIC;
 
+-- The functions declare a high COST (they loop over vertices in PL/pgSQL), so the
+-- planner evaluates them after the cheap index conditions, on candidates only.
 -- Polygons are DALI arrays [ra1, dec1, ra2, dec2, ...] in degrees with
 -- great-circle edges, taken as the smaller of the two regions they bound
 -- (they must fit in a hemisphere).  Points on the boundary may go either way.
 
 CREATE FUNCTION vo_sky.polygon_contains_point(poly double precision[], p_ra double precision, p_dec double precision)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE
     n int := array_length(poly, 1) / 2;
     cx float8 := 0; cy float8 := 0; cz float8 := 0; norm float8;
@@ -115,7 +117,7 @@ END $$;
 -- Distance test between a point and the minor great-circle arc a-b.
 CREATE FUNCTION vo_sky.arc_within(ra1 float8, dec1 float8, ra2 float8, dec2 float8,
                                   p_ra float8, p_dec float8, radius float8)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE
     ax float8 := cosd(dec1)*cosd(ra1); ay float8 := cosd(dec1)*sind(ra1); az float8 := sind(dec1);
     bx float8 := cosd(dec2)*cosd(ra2); b_y float8 := cosd(dec2)*sind(ra2); bz float8 := sind(dec2);
@@ -139,7 +141,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION vo_sky.polygon_overlaps_circle(poly double precision[], p_ra float8, p_dec float8, radius float8)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE n int := array_length(poly, 1) / 2; i int; j int;
 BEGIN
     IF n IS NULL OR n < 3 THEN RETURN false; END IF;
@@ -156,7 +158,7 @@ END $$;
 -- Do the minor arcs a-b and c-d have a common point?
 CREATE FUNCTION vo_sky.arcs_cross(ra1 float8, dec1 float8, ra2 float8, dec2 float8,
                                   ra3 float8, dec3 float8, ra4 float8, dec4 float8)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE
     ax float8 := cosd(dec1)*cosd(ra1); ay float8 := cosd(dec1)*sind(ra1); az float8 := sind(dec1);
     bx float8 := cosd(dec2)*cosd(ra2); b_y float8 := cosd(dec2)*sind(ra2); bz float8 := sind(dec2);
@@ -181,7 +183,7 @@ BEGIN
 END $$;
 
 CREATE FUNCTION vo_sky.polygon_overlaps_polygon(a double precision[], b double precision[])
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE na int := array_length(a, 1) / 2; nb int := array_length(b, 1) / 2; i int; j int; k int; l int;
 BEGIN
     IF na IS NULL OR nb IS NULL OR na < 3 OR nb < 3 THEN RETURN false; END IF;
@@ -213,7 +215,7 @@ RETURN CASE WHEN ra_max - ra_min >= 360 THEN true
 -- Does the great-circle arc a-b meet the parallel dec0 within [ra_min, ra_max]?
 CREATE FUNCTION vo_sky.arc_meets_parallel(ra1 float8, dec1 float8, ra2 float8, dec2 float8,
                                           dec0 float8, ra_min float8, ra_max float8)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE
     ax float8 := cosd(dec1)*cosd(ra1); ay float8 := cosd(dec1)*sind(ra1); az float8 := sind(dec1);
     bx float8 := cosd(dec2)*cosd(ra2); b_y float8 := cosd(dec2)*sind(ra2); bz float8 := sind(dec2);
@@ -241,7 +243,7 @@ END $$;
 -- Does the polygon overlap p_ra in [ra_min, ra_max] (wrapping if ra_min > ra_max), p_dec in [dec_min, dec_max]?
 CREATE FUNCTION vo_sky.polygon_overlaps_range(poly double precision[], ra_min float8, ra_max float8,
                                               dec_min float8, dec_max float8)
-RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE COST 5000 AS $$
 DECLARE
     n int := array_length(poly, 1) / 2; i int; j int; dec_mid float8 := (dec_min + dec_max) / 2;
     full_ra boolean := ra_max - ra_min >= 360; meridian float8; corner_ra float8; corner_dec float8;

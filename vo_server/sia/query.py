@@ -51,13 +51,21 @@ def shape_ranges(shape: Shape) -> np.ndarray:
     return range_box_ranges(shape.ra_min, shape.ra_max, shape.dec_min, shape.dec_max)
 
 
-def index_prefilter(b: SqlBuilder, ranges: np.ndarray) -> sql.Composable:
-    """Observations whose footprint ranges overlap any of ``ranges`` (a superset)."""
-    return sql.SQL(
-        "o.obs_publisher_did IN (SELECT f.obs_publisher_did FROM unnest({}::bigint[], {}::bigint[]) AS q(lo, hi) "
-        "JOIN ivoa.obscore_footprint f ON f.lo > q.lo - {} AND f.lo < q.hi AND f.hi > q.lo)").format(
-        b.value([int(v) for v in ranges[:, 0]]), b.value([int(v) for v in ranges[:, 1]]),
-        sql.Literal(MAX_RANGE_LENGTH))
+def range_arms(ranges: np.ndarray) -> sql.Composable:
+    """Footprint ranges overlapping any of ``ranges``: one btree range condition
+    per query range, with constant bounds (numbers we computed, not client
+    text) so the planner estimates each from the column statistics and plans
+    a BitmapOr of index scans."""
+    arms = [sql.SQL("(f.lo > {} AND f.lo < {} AND f.hi > {})").format(
+        sql.Literal(int(lo) - MAX_RANGE_LENGTH), sql.Literal(int(hi)), sql.Literal(int(lo))) for lo, hi in ranges]
+    return sql.SQL(" OR ").join(arms) if arms else sql.SQL("false")
+
+
+def candidates(shapes: list[Shape]) -> sql.Composable:
+    """Observations whose footprint index overlaps one of the shapes (a superset of the answer)."""
+    ranges = np.concatenate([shape_ranges(s) for s in shapes])
+    return sql.SQL("o.obs_publisher_did IN (SELECT f.obs_publisher_did FROM ivoa.obscore_footprint f "
+                   "WHERE {})").format(range_arms(ranges))
 
 
 def exact_test(b: SqlBuilder, shape: Shape) -> sql.Composable:
@@ -71,12 +79,9 @@ def exact_test(b: SqlBuilder, shape: Shape) -> sql.Composable:
         b.value(shape.ra_min), b.value(shape.ra_max), b.value(shape.dec_min), b.value(shape.dec_max))
 
 
-def shape_condition(b: SqlBuilder, shape: Shape) -> sql.Composable:
-    if isinstance(shape, RaDecRange) and shape.ra_max - shape.ra_min >= 360 and shape.dec_min <= -90 \
-            and shape.dec_max >= 90:
-        return sql.SQL("o.s_region IS NOT NULL")
-    ranges = shape_ranges(shape)
-    return sql.SQL("({} AND {})").format(index_prefilter(b, ranges), exact_test(b, shape))
+def is_whole_sky(shape: Shape) -> bool:
+    return (isinstance(shape, RaDecRange) and shape.ra_max - shape.ra_min >= 360 and shape.dec_min <= -90
+            and shape.dec_max >= 90) or (isinstance(shape, Circle) and shape.radius >= 180)
 
 
 def _any(parts: list[sql.Composable]) -> sql.Composable:
@@ -104,8 +109,10 @@ def within_condition(b: SqlBuilder, column: str, interval: Interval) -> sql.Comp
 
 def where_clause(b: SqlBuilder, query: SiaQuery) -> sql.Composable:
     groups: list[sql.Composable] = []
-    if query.shapes:
-        groups.append(_any([shape_condition(b, s) for s in query.shapes]))
+    if query.shapes and any(is_whole_sky(s) for s in query.shapes):
+        groups.append(sql.SQL("o.s_region IS NOT NULL"))
+    elif query.shapes:
+        groups.append(candidates(query.shapes))
     for name, intervals in query.ranges.items():
         low, high = RANGE_INTERVAL_PARAMETERS[name]
         groups.append(_any([overlap_condition(b, low, high, i) for i in intervals]))
@@ -132,12 +139,19 @@ def obscore_fields(table: TableMeta) -> list[Field]:
 
 
 def sia_plan(query: SiaQuery, table: TableMeta) -> QueryPlan:
+    """The inner query applies the cheap conditions (the footprint index among
+    them); the exact spherical tests run in the outer query, behind the
+    OFFSET 0 fence, on the inner query's rows only."""
     b = SqlBuilder()
     fields = obscore_fields(table)
     columns = sql.SQL(", ").join(sql.Identifier("o", f.name) for f in fields)
     where = where_clause(b, query)
+    exact: sql.Composable = sql.SQL("true")
+    if query.shapes and not any(is_whole_sky(s) for s in query.shapes):
+        exact = _any([exact_test(b, s) for s in query.shapes])
     limit = query.maxrec + 1 if query.maxrec > 0 else 0
-    statement = sql.SQL("SELECT {} FROM ivoa.obscore o WHERE {} ORDER BY o.obs_publisher_did LIMIT {}").format(
-        columns, where, sql.Literal(limit))
+    statement = sql.SQL(
+        "SELECT {} FROM (SELECT * FROM ivoa.obscore o WHERE {} OFFSET 0) AS o WHERE {} "
+        "ORDER BY o.obs_publisher_did LIMIT {}").format(columns, where, exact, sql.Literal(limit))
     return QueryPlan(statement, fields, b.params, max_rows=query.maxrec if query.maxrec > 0 else None,
                      infos=[("standardID", "ivo://ivoa.net/std/SIA#query-2.0")])
