@@ -31,6 +31,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/ingest.py
+	$(PY) bench/sia.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

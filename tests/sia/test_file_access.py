@@ -72,6 +72,9 @@ def test_range_requests(setup, db_dsn):
     assert part.headers["content-range"] == f"bytes 2880-5759/{len(original)}"
     tail = httpx.get(url, headers={"Range": "bytes=-100"}, timeout=10)
     assert tail.status_code == 206 and tail.content == original[-100:]
+    multi = httpx.get(url, headers={"Range": "bytes=0-9,100-109"}, timeout=10)
+    assert multi.status_code == 206 and multi.headers["content-type"].startswith("multipart/byteranges")
+    assert original[:10] in multi.content and original[100:110] in multi.content
     beyond = httpx.get(url, headers={"Range": f"bytes={len(original) + 10}-"}, timeout=10)
     assert beyond.status_code == 416
     assert beyond.headers["content-range"] == f"bytes */{len(original)}"
