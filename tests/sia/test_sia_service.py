@@ -210,6 +210,13 @@ def test_bad_parameters_give_dali_errors(server, params, message):
     assert message.encode() in response.content, response.text
 
 
+def test_post_with_a_file_gives_a_dali_error(server):
+    response = httpx.post(f"{server.url}/sia/query", data={"POS": "CIRCLE 1 2 3"},
+                          files={"upload": ("x.txt", b"data")}, timeout=10)
+    assert response.status_code == 400
+    assert b'name="QUERY_STATUS" value="ERROR"' in response.content
+
+
 def test_vosi_capabilities_and_availability(server):
     caps = httpx.get(f"{server.url}/sia/capabilities", timeout=10)
     assert caps.status_code == 200 and b'standardID="ivo://ivoa.net/std/SIA#query-2.0"' in caps.content

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from xml.sax.saxutils import escape
 
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -44,8 +45,9 @@ async def sia_query(request: Request) -> Response:
         query = parse_sia_query(await request_parameters(request))
     except SiaUsageError as exc:
         return votable_error_response(f"UsageError: {exc}")
-    except ValueError as exc:  # malformed form body
-        return votable_error_response(f"UsageError: cannot read the request parameters ({exc})")
+    except (ValueError, HTTPException) as exc:  # malformed or oversized form body
+        detail = exc.detail if isinstance(exc, HTTPException) else str(exc)
+        return votable_error_response(f"UsageError: cannot read the request parameters ({detail})")
     plan = sia_plan(query, request.app.state.sia_obscore)
     return await votable_response(request.app.state.db, plan, serialization=query.serialization)
 
