@@ -32,6 +32,7 @@ lint: setup
 bench: setup
 	$(PY) bench/ingest.py
 	$(PY) bench/oai_harvest.py
+	$(PY) bench/sia.py
 
 # Sky benchmarks against q3c and pgSphere on Debian's PostgreSQL 15 (docs/sky.md).
 bench-sky: setup

@@ -13,6 +13,7 @@ from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
+from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
 from vo_server.sky.web import sky_routes, sky_services
 from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
@@ -26,6 +27,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
         Route("/", landing_page),
         Route("/health", health),
         *tap_routes(),
+        *sia_routes(settings),
     ]
     services: list[ServiceLink] = [ServiceLink("Health", "/health", "liveness and database check (JSON)"),
                                    tap_service_link(settings)]
@@ -33,6 +35,9 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     services += sky_services(target)
     routes.extend(registry_routes())
     services.append(REGISTRY_LINK)
+    services.append(ServiceLink("SIA 2.0", "/sia/query", "images (ObsCore records) by position, band, time, ...",
+                                standard_id="ivo://ivoa.net/std/SIA#query-2.0", kind="sia",
+                                tables=("ivoa.obscore",), interface_version="2.0"))
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -48,6 +53,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.db = db
     app.state.services = services
     app.state.spatial = HealpixSpatialCompiler(skymap_regions=SkymapRegions(target.owner_dsn))
+    app.state.sia_obscore = obscore_table(settings)
     app.state.resource = load_resource(settings.schemas_dir, {
         "publisher": settings.publisher, "contact_name": settings.contact_name,
         "contact_email": settings.contact_email})

@@ -115,6 +115,21 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_ingest_images(args: argparse.Namespace, settings: Settings) -> int:
+    from vo_server.sia.ingest import ImageIngestRequest, ingest_images
+
+    request = ImageIngestRequest(paths=[Path(p) for p in args.paths], collection=args.collection,
+                                 facility=args.facility, instrument=args.instrument, calib_level=args.calib_level)
+    report = ingest_images(_target(settings), settings, request)
+    for path, reason in report.skipped[:50]:
+        print(f"skipped {path}: {reason}", file=sys.stderr)
+    if len(report.skipped) > 50:
+        print(f"... and {len(report.skipped) - 50} more skipped", file=sys.stderr)
+    print(f"{report.collection}: loaded {len(report.files_loaded)} file(s), {report.rows} row(s) into "
+          f"ivoa.obscore; {len(report.skipped)} skipped")
+    return 0
+
+
 def cmd_tables(args: argparse.Namespace, settings: Settings) -> int:
     from vo_server.ingest.loader import list_tables
 
@@ -218,6 +233,18 @@ def build_parser() -> argparse.ArgumentParser:
                    help="file format (default: from the extension or the content)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "ingest-images", help="publish FITS images in ivoa.obscore (SIA 2.0)",
+        description="Describe every image HDU with a celestial WCS in ivoa.obscore and serve the files.\n"
+                    "Files are copied under <data_dir>/images/COLLECTION; re-ingesting a file replaces its rows.")
+    p.add_argument("paths", nargs="+", metavar="FILE_OR_DIR", help="FITS files, or directories searched recursively")
+    p.add_argument("--collection", required=True, help="obs_collection name (letters, digits, _ . -)")
+    p.add_argument("--facility", help="facility_name for these images (default: TELESCOP from the header)")
+    p.add_argument("--instrument", help="instrument_name for these images (default: INSTRUME from the header)")
+    p.add_argument("--calib-level", type=int, default=1, choices=range(0, 5), metavar="N",
+                   help="ObsCore calib_level 0-4 (default 1)")
+    p.set_defaults(func=cmd_ingest_images)
 
     p = sub.add_parser("tables", help="list published tables")
     p.set_defaults(func=cmd_tables)

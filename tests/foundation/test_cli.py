@@ -130,7 +130,7 @@ def test_pg_ctl_fallback_engine(tmp_path) -> None:
         target = embedded_target(uri, "vo_query", "vo")
         upgrade(target)
         with psycopg.connect(target.query_dsn) as conn:
-            assert conn.execute("SELECT count(*) FROM tap_schema.tables").fetchone()[0] == 5
+            assert conn.execute("SELECT count(*) FROM tap_schema.tables WHERE schema_name = 'tap_schema'").fetchone()[0] == 5
     finally:
         subprocess.run(["runuser", "-u", "postgres", "--", shutil.which("pg_ctl"), "-D", str(pg_dir), "-w",
                         "-m", "fast", "stop"] if os.geteuid() == 0 else

@@ -14,6 +14,9 @@ ACCEPTED_WARNINGS: dict[str, str] = {}
 # taplint "failures" that only say an optional data model is not offered: the LOC stage tests
 # ObsLocTAP, which needs an ivoa.obsplan table this archive does not publish.
 ACCEPTED_FAILURES = ("F-LOC-NOTP-",)
+# ivoa.obscore stores s_region as a DALI polygon (double array), which taplint 3.4.7 checks against
+# ObsCore 1.1's "adql:REGION" char type: the one known deviation (docs/images.md, tests/sia/test_taplint_obs.py).
+ACCEPTED_ERRORS = ("E-OBS-TYPX-1 Wrong datatype for ObsCore column s_region: double != REGION",)
 
 
 def test_taplint_clean(tap_url, tmp_path):
@@ -23,7 +26,8 @@ def test_taplint_clean(tap_url, tmp_path):
     report = Path(os.environ.get("TAPLINT_REPORT", str(tmp_path / "taplint.txt")))
     report.write_text(out)
     errors = [line for line in out.splitlines()
-              if line.startswith("E-") or (line.startswith("F-") and not line.startswith(ACCEPTED_FAILURES))]
+              if (line.startswith("E-") and line not in ACCEPTED_ERRORS)
+              or (line.startswith("F-") and not line.startswith(ACCEPTED_FAILURES))]
     warnings = [line for line in out.splitlines() if line.startswith("W-")]
     unexpected = [w for w in warnings if not any(re.match(p, w) for p in ACCEPTED_WARNINGS)]
     assert "Totals" in out, out[-2000:]

@@ -10,6 +10,7 @@ import psycopg
 from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 from vo_server.demo import gaia
+from vo_server.demo.images import COLLECTION, load_demo_images
 from vo_server.ingest.loader import IngestRequest, ingest
 from vo_server.sky.skymaps import ingest_skymap
 
@@ -43,6 +44,8 @@ def load_demo(target: DatabaseTarget, settings: Settings) -> list[str]:
         log.info("demo: loading sky map %s from %s", DEMO_SKYMAP, DEMO_SKYMAP_FILE.name)
         ingest_skymap(target, DEMO_SKYMAP_FILE, DEMO_SKYMAP)
         loaded.append(f"sky map {DEMO_SKYMAP}")
+    if load_demo_images(target, settings):
+        loaded.append(f"ivoa.obscore ({COLLECTION})")
     return loaded
 
 

@@ -77,6 +77,8 @@ def capabilities_document(service: TapService) -> str:
             'xmlns:tr="http://www.ivoa.net/xml/TAPRegExt/v1.0">'
             '<capability standardID="ivo://ivoa.net/std/TAP" xsi:type="tr:TableAccess">'
             + interface("", "std").replace("<interface ", '<interface version="1.1" ', 1) +
+            # ivoa.obscore (migration 0007, schemas/ivoa.yaml) implements ObsCore 1.1
+            '<dataModel ivo-id="ivo://ivoa.net/std/ObsCore#core-1.1">ObsCore-1.1</dataModel>' +
             language_element() + output_formats() +
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>'
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-http"/>'

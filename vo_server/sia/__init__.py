@@ -1,0 +1,2 @@
+"""Images: ObsCore records from FITS headers, the SIA 2.0 query service and
+access to the image files."""
