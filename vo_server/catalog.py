@@ -77,19 +77,22 @@ class PublishedCatalog:
             cur = await conn.execute(VERSION_SQL)
             return tuple(await cur.fetchone() or ())
 
-    async def refresh(self) -> None:
+    async def refresh(self, force: bool = False) -> bool:
+        """Reload if the metadata changed; True if it did.  ``force`` skips the
+        interval (used when a query names a table the cached catalog lacks)."""
         now = time.monotonic()
-        if now - self._checked_at < self.CHECK_INTERVAL:
-            return
+        if not force and now - self._checked_at < self.CHECK_INTERVAL:
+            return False
         self._checked_at = now
         version = await self._current_version()
         if version == self._version:
-            return
+            return False
         async with self._lock:
             if version == self._version:
-                return
+                return False
             tables, catalog = await asyncio.to_thread(load_catalog, self.db.target.owner_dsn)
             self._tables, self._catalog, self._version = tables, catalog, version
+            return True
 
     async def catalog(self) -> SimpleCatalog:
         await self.refresh()

@@ -64,7 +64,8 @@ def test_service_records_follow_the_registered_services(server):
     services = server.server.config.app.state.services
     _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="oai_dc", set="services")
     before = [h.text for h in root.iter(f"{OAI}identifier")]
-    assert before == ["ivo://example.org/archive"]  # the TAP service (vo_server.tap.routes) is the archive record
+    # the TAP service (vo_server.tap.routes) is the archive record; SIA 2.0 registers itself too
+    assert before == ["ivo://example.org/archive", "ivo://example.org/sia/query"]
     cone = ServiceLink("Cone search", "/scs/gaia.dr3_bright", "cone search on the demo table",
                        standard_id="ivo://ivoa.net/std/ConeSearch", kind="scs", tables=("gaia.dr3_bright",))
     services.append(cone)  # what the cone-search module does at start-up

@@ -33,13 +33,18 @@ class TapService:
         """Translate the ADQL (raising TapError with the translator's message,
         line and column) and build the plan; the SQL can return MAXREC + 1
         rows so overflow is detected."""
-        catalog = await self.catalog.catalog()
-        if uploads is not None:
-            catalog = with_tables(catalog, uploads.tables)
-        try:
-            translation = translate(request.query, catalog, spatial=self.spatial, max_rows=request.max_rec)
-        except AdqlError as exc:
-            raise TapError(f"invalid ADQL query: {exc}") from None
+        for attempt in range(2):
+            catalog = await self.catalog.catalog()
+            if uploads is not None:
+                catalog = with_tables(catalog, uploads.tables)
+            try:
+                translation = translate(request.query, catalog, spatial=self.spatial, max_rows=request.max_rec)
+                break
+            except AdqlError as exc:
+                # a table ingested a moment ago may not be in the cached catalog yet
+                if attempt == 0 and await self.catalog.refresh(force=True):
+                    continue
+                raise TapError(f"invalid ADQL query: {exc}") from None
         fields = [Field.of(c) for c in translation.columns]
         infos = [("QUERY", request.query), ("LANG", request.lang), ("MAXREC", str(request.max_rec))]
         infos += [("WARNING", w) for w in translation.warnings]
