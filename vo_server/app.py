@@ -15,7 +15,7 @@ from vo_server.db.target import DatabaseTarget
 from vo_server.metadata.yaml_files import load_resource
 from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
-from vo_server.sky.web import sky_routes, sky_services
+from vo_server.sky.web import cone_search_links, sky_routes, sky_services
 from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
 from vo_server.web.landing import ServiceLink, health, landing_page
 
@@ -33,6 +33,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
                                    tap_service_link(settings)]
     routes += sky_routes()
     services += sky_services(target)
+    services += cone_search_links(target)
     routes.extend(registry_routes())
     services.append(REGISTRY_LINK)
     services.append(ServiceLink("SIA 2.0", "/sia/query", "images (ObsCore records) by position, band, time, ...",

@@ -61,27 +61,29 @@ def test_a_failing_capability_provider_does_not_break_harvesting(db_target, tmp_
 
 
 def test_service_records_follow_the_registered_services(server):
+    """The app registers TAP (the archive record), SIA 2.0 and one cone search per
+    positional table; a service that goes away leaves a tombstone, and comes back."""
     services = server.server.config.app.state.services
+    scs_id = "ivo://example.org/scs/gaia.dr3_bright"
     _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="oai_dc", set="services")
-    before = [h.text for h in root.iter(f"{OAI}identifier")]
-    # the TAP service (vo_server.tap.routes) is the archive record; SIA 2.0 registers itself too
-    assert before == ["ivo://example.org/archive", "ivo://example.org/sia/query"]
-    cone = ServiceLink("Cone search", "/scs/gaia.dr3_bright", "cone search on the demo table",
-                       standard_id="ivo://ivoa.net/std/ConeSearch", kind="scs", tables=("gaia.dr3_bright",))
-    services.append(cone)  # what the cone-search module does at start-up
+    before = sorted(h.text for h in root.iter(f"{OAI}identifier"))
+    assert before == ["ivo://example.org/archive", scs_id, "ivo://example.org/sia/query"]
+    response, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/gaia/dr3_bright",
+                         metadataPrefix="ivo_vor")
+    aux = [c.get("standardID") for c in root.find(f".//{OAI}metadata")[0].iterfind("capability")]
+    assert sorted(aux) == ["ivo://ivoa.net/std/ConeSearch#aux", "ivo://ivoa.net/std/TAP#aux"]
+    cap = oai(server.url, verb="GetRecord", identifier=scs_id,
+              metadataPrefix="ivo_vor")[1].find(f".//{OAI}metadata")[0].find("capability")
+    assert cap.get(XSI_TYPE) == "cs:ConeSearch" and cap.findtext("verbosity") == "true"
+    cone = next(link for link in services if link.path == "/scs/gaia.dr3_bright")
+    services.remove(cone)
     try:
+        _, root = oai(server.url, verb="GetRecord", identifier=scs_id, metadataPrefix="oai_dc")
+        assert root.find(f".//{OAI}header").get("status") == "deleted"
         _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="oai_dc", set="services")
-        assert sorted(h.text for h in root.iter(f"{OAI}identifier")) == sorted(
-            [*before, "ivo://example.org/scs/gaia.dr3_bright"])
-        response, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/gaia/dr3_bright",
-                             metadataPrefix="ivo_vor")
-        aux = [c.get("standardID") for c in root.find(f".//{OAI}metadata")[0].iterfind("capability")]
-        assert sorted(aux) == ["ivo://ivoa.net/std/ConeSearch#aux", "ivo://ivoa.net/std/TAP#aux"]
-        cap = oai(server.url, verb="GetRecord", identifier="ivo://example.org/scs/gaia.dr3_bright",
-                  metadataPrefix="ivo_vor")[1].find(f".//{OAI}metadata")[0].find("capability")
-        assert cap.get(XSI_TYPE) == "cs:ConeSearch" and cap.findtext("verbosity") == "false"
+        live = sorted(h.find(f"{OAI}identifier").text for h in root.iter(f"{OAI}header") if h.get("status") != "deleted")
+        assert live == ["ivo://example.org/archive", "ivo://example.org/sia/query"]
     finally:
-        services.remove(cone)
-    _, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/scs/gaia.dr3_bright",
-                  metadataPrefix="oai_dc")
-    assert root.find(f".//{OAI}header").get("status") == "deleted"
+        services.append(cone)
+    _, root = oai(server.url, verb="GetRecord", identifier=scs_id, metadataPrefix="oai_dc")
+    assert root.find(f".//{OAI}header").get("status") is None
