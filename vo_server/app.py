@@ -9,9 +9,11 @@ from starlette.applications import Starlette
 from starlette.routing import BaseRoute, Route
 
 from registry.routes import REGISTRY_LINK, registry_routes
+from registry.sources import register_record_source
 from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
+from vo_server.gw.registry_records import SkymapSource
 from vo_server.metadata.yaml_files import load_resource
 from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
@@ -35,6 +37,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     services += sky_services(target)
     services += cone_search_links(target)
     routes.extend(registry_routes())
+    register_record_source(SkymapSource())
     services.append(REGISTRY_LINK)
     services.append(ServiceLink("SIA 2.0", "/sia/query", "images (ObsCore records) by position, band, time, ...",
                                 standard_id="ivo://ivoa.net/std/SIA#query-2.0", kind="sia",

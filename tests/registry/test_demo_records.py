@@ -87,3 +87,20 @@ def test_service_records_follow_the_registered_services(server):
         services.append(cone)
     _, root = oai(server.url, verb="GetRecord", identifier=scs_id, metadataPrefix="oai_dc")
     assert root.find(f".//{OAI}header").get("status") is None
+
+
+def test_gw_skymap_record(server):
+    """The demo's GW170817 map is a registry resource in every format, with its
+    90% credible region as coverage."""
+    _, root = oai(server.url, verb="ListIdentifiers", metadataPrefix="ivo_vor", set="skymaps")
+    assert [h.text for h in root.iter(f"{OAI}identifier")] == ["ivo://example.org/gw/GW170817"]
+    for prefix in ("ivo_vor", "oai_dc", "oai_datacite"):
+        response, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/gw/GW170817",
+                             metadataPrefix=prefix)
+        assert error_codes(root) == [] and validate_xml(response.content).valid, prefix
+    response, root = oai(server.url, verb="GetRecord", identifier="ivo://example.org/gw/GW170817",
+                         metadataPrefix="ivo_vor")
+    res = root.find(f".//{OAI}metadata")[0]
+    assert "90% 16.2 deg²" in res.findtext("content/description")
+    moc = MOC.from_string(res.findtext("coverage/spatial"), format="ascii")
+    assert 15.5 < moc.sky_fraction * 41252.96 < 17.0  # the 90% credible area, 16.17 deg² (reference)
