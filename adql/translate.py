@@ -7,26 +7,15 @@ from dataclasses import dataclass
 
 from sqlglot import exp
 
-from adql.catalog import Catalog, SimpleCatalog
+from adql.catalog import Catalog, ColumnInfo, SimpleCatalog
 from adql.compiler import Compiler, OutputItem, unique_names
 from adql.errors import AdqlError
 from adql.spatial import PlainSpatialCompiler, SpatialCompiler
 from adql.syntax import decode_query
 from adql.syntax import parse as parse_syntax
 
-
-@dataclass(frozen=True)
-class OutputColumn:
-    """One result column, with what a VOTable FIELD needs."""
-
-    name: str
-    datatype: str
-    arraysize: str | None = None
-    xtype: str | None = None
-    unit: str | None = None
-    ucd: str | None = None
-    utype: str | None = None
-    description: str | None = None
+# One result column, with what a VOTable FIELD needs: the same shape as a catalog column.
+OutputColumn = ColumnInfo
 
 
 @dataclass(frozen=True)

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
+from adql.catalog import ColumnInfo
 
-@dataclass(frozen=True)
-class Field:
-    """One result column.  ``datatype`` is a VOTable datatype; ``arraysize``
-    and ``xtype`` as in VOTable/DALI (e.g. "*", "2", xtype "timestamp")."""
 
-    name: str
-    datatype: str
-    arraysize: str | None = None
-    xtype: str | None = None
-    unit: str | None = None
-    ucd: str | None = None
-    utype: str | None = None
-    description: str | None = None
+class Field(ColumnInfo):
+    """One result column (name, VOTable datatype, arraysize, xtype, unit, UCD,
+    utype, description): the translator's column shape, buildable from any
+    object carrying those attributes."""
 
     @classmethod
     def of(cls, column: Any) -> Field:
