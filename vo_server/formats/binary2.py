@@ -36,13 +36,14 @@ def fixed_count(field: Field) -> int:
     return int(np.prod([int(x) for x in field.arraysize.split("x")]))
 
 
-def _fixed_piece(array: np.ndarray, n: int) -> Piece:
+def fixed_piece(array: np.ndarray, n: int) -> Piece:
+    """A piece of ``n`` rows of equal width (``array`` holds them back to back)."""
     flat = np.ascontiguousarray(array).view(np.uint8).reshape(-1)
     return flat, np.full(n, flat.size // n if n else 0, dtype=np.int64)
 
 
 def _counts_piece(counts: np.ndarray) -> Piece:
-    return _fixed_piece(counts.astype(">i4"), len(counts))
+    return fixed_piece(counts.astype(">i4"), len(counts))
 
 
 def _text(value: Any) -> str:
@@ -91,7 +92,7 @@ def _array_pieces(field: Field, values: Sequence[Any], nulls: np.ndarray) -> lis
         count = fixed_count(field)
         fill = [np.nan] * count if code[-2] == "f" else [0] * count
         rows = [fill if v is None else list(v)[:count] + fill[len(v):] for v in values]
-        return [_fixed_piece(np.array(rows, dtype=code).reshape(n, count), n)]
+        return [fixed_piece(np.array(rows, dtype=code).reshape(n, count), n)]
     counts = np.fromiter((0 if v is None else len(v) for v in values), dtype=np.int64, count=n)
     flat = np.array([x for v in values if v is not None for x in v], dtype=code)
     return [_counts_piece(counts), (flat.view(np.uint8), counts * np.dtype(code).itemsize)]
@@ -109,7 +110,7 @@ def column_pieces(field: Field, values: Sequence[Any], integer_nulls: bool = Fal
         return _char_pieces(field, values, nulls), nulls
     if field.datatype == "boolean":
         flags = np.array([b"?" if v is None else (b"T" if v else b"F") for v in values], dtype="S1")
-        return [_fixed_piece(flags, n)], nulls
+        return [fixed_piece(flags, n)], nulls
     if fixed_count(field) != 1 or is_variable(field):
         return _array_pieces(field, values, nulls), nulls
     code = NUMERIC.get(field.datatype)
@@ -118,7 +119,7 @@ def column_pieces(field: Field, values: Sequence[Any], integer_nulls: bool = Fal
     array = _number_array(values, code, nulls)
     if integer_nulls and field.datatype in INTEGER_NULLS and nulls.any():
         array[nulls] = INTEGER_NULLS[field.datatype]
-    return [_fixed_piece(array, n)], nulls
+    return [fixed_piece(array, n)], nulls
 
 
 def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]], null_bitmap: bool = True) -> bytes:
@@ -136,7 +137,7 @@ def encode_rows(fields: Sequence[Field], rows: Sequence[Sequence[Any]], null_bit
         null_matrix[:, i] = nulls
     if null_bitmap:
         bitmap = np.packbits(null_matrix, axis=1, bitorder="big")
-        pieces.insert(0, _fixed_piece(bitmap, n))
+        pieces.insert(0, fixed_piece(bitmap, n))
     return interleave(pieces)
 
 

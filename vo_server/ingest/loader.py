@@ -204,7 +204,7 @@ def ingest(target: DatabaseTarget, request: IngestRequest, progress: Progress | 
     return report
 
 
-def _copy_rows(conn: psycopg.Connection, schema: str, name: str, data: pa.Table, progress: Progress | None,
+def copy_rows(conn: psycopg.Connection, schema: str, name: str, data: pa.Table, progress: Progress | None,
                freeze: bool) -> None:
     """Binary COPY of ``data`` in batches (see pgcopy)."""
     target_sql = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT binary{})").format(
@@ -236,7 +236,7 @@ def _create_or_replace(conn: psycopg.Connection, table: TableMeta, data: pa.Tabl
                  (table.schema,))
     conn.execute(create_table_sql(table, staging))
     with report.stage("copy"):
-        _copy_rows(conn, table.schema, staging, data, progress, freeze=True)
+        copy_rows(conn, table.schema, staging, data, progress, freeze=True)
     has_hpx = HPX_COLUMN in data.column_names
     index_name = f"{table.name[:50]}_hpx_idx"
     if has_hpx:
@@ -272,7 +272,7 @@ def _append(conn: psycopg.Connection, table: TableMeta, data: pa.Table, report: 
         changed = sorted(n for n in set(existing) & set(incoming) if existing[n] != incoming[n])
         raise IngestError(f"cannot append to {table.qualified_name}: the file's columns differ "
                           f"(missing {missing}, new {extra}, other type {changed}); use --mode replace")
-    _copy_rows(conn, table.schema, table.name, data, progress, freeze=False)
+    copy_rows(conn, table.schema, table.name, data, progress, freeze=False)
     if HPX_COLUMN in data.column_names:
         conn.execute(sql.SQL("CLUSTER {}").format(sql.Identifier(table.schema, table.name)))
     conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(table.schema, table.name)))

@@ -12,17 +12,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vo_server.formats.binary2 import Piece, interleave
+from vo_server.formats.binary2 import Piece, fixed_piece, interleave
 
 SIGNATURE = b"PGCOPY\n\xff\r\n\x00" + (0).to_bytes(4, "big") + (0).to_bytes(4, "big")
 TRAILER = (-1).to_bytes(2, "big", signed=True)
 POSTGRES_EPOCH_US = 946_684_800_000_000  # 2000-01-01 in microseconds since 1970
 ELEMENT_OIDS = {">f8": 701, ">f4": 700, ">i8": 20, ">i4": 23, ">i2": 21}
-
-
-def _fixed(array: np.ndarray, n: int) -> Piece:
-    flat = np.ascontiguousarray(array).view(np.uint8).reshape(-1)
-    return flat, np.full(n, flat.size // n if n else 0, dtype=np.int64)
 
 
 def _numpy_code(typ: pa.DataType) -> str:
@@ -38,7 +33,7 @@ def _numpy_code(typ: pa.DataType) -> str:
 def _with_lengths(value_bytes: np.ndarray, value_widths: np.ndarray, nulls: np.ndarray) -> list[Piece]:
     lengths = np.where(nulls, -1, value_widths).astype(">i4")
     widths = np.where(nulls, 0, value_widths).astype(np.int64)
-    return [_fixed(lengths, len(nulls)), (value_bytes, widths)]
+    return [fixed_piece(lengths, len(nulls)), (value_bytes, widths)]
 
 
 def _drop_null_rows(flat: np.ndarray, width: int, nulls: np.ndarray) -> np.ndarray:
@@ -87,9 +82,9 @@ def _array_pieces(column: pa.FixedSizeListArray, nulls: np.ndarray) -> list[Piec
     element_lengths = np.where(inner_nulls, -1, size).astype(">i4")
     element_widths = np.where(inner_nulls, 0, size)
     # one row's array body: header, then per element its length and (unless NULL) its bytes
-    pieces: list[Piece] = [_fixed(header, n)]
+    pieces: list[Piece] = [fixed_piece(header, n)]
     for k in range(count):
-        pieces.append(_fixed(element_lengths[:, k].copy(), n))
+        pieces.append(fixed_piece(element_lengths[:, k].copy(), n))
         keep = ~inner_nulls[:, k]
         pieces.append((values[keep, k].copy().view(np.uint8), element_widths[:, k].astype(np.int64)))
     body = np.frombuffer(interleave(pieces), dtype=np.uint8)
@@ -107,7 +102,7 @@ def encode_batch(batch: pa.Table) -> bytes:
     if n == 0:
         return b""
     field_count = np.full(n, batch.num_columns, dtype=">i2")
-    pieces: list[Piece] = [_fixed(field_count, n)]
+    pieces: list[Piece] = [fixed_piece(field_count, n)]
     for column in batch.columns:
         pieces.extend(column_pieces(column.combine_chunks()))
     return interleave(pieces)

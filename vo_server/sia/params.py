@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from adql.spatial import Circle  # the same cone the ADQL translator hands the spatial core
 from vo_server.sky.footprints import is_simple_small_polygon
 
 DEFAULT_MAXREC = 1000
@@ -57,13 +58,6 @@ DPTYPES = frozenset({"image", "cube", "spectrum", "sed", "timeseries", "visibili
 
 class SiaUsageError(ValueError):
     """A parameter value the service cannot use; the message is for the client."""
-
-
-@dataclass(frozen=True)
-class Circle:
-    ra: float
-    dec: float
-    radius: float
 
 
 @dataclass(frozen=True)

@@ -273,14 +273,19 @@ async def phase_endpoint(request: Request) -> Response:
     return PlainTextResponse((await _load_job(request)).phase)
 
 
+async def _posted_value(request: Request, name: str) -> str:
+    """The value of the one parameter a UWS child-resource POST must carry."""
+    value = (await read_params(request, CONTROL_BODY_BYTES)).get(name)
+    if value is None:
+        raise TapError(f"missing {name}")
+    return value
+
+
 @handles_errors
 async def execution_duration_endpoint(request: Request) -> Response:
     job = await _load_job(request)
     if request.method == "POST":
-        params = await read_params(request, CONTROL_BODY_BYTES)
-        value = params.get("EXECUTIONDURATION")
-        if value is None:
-            raise TapError("missing EXECUTIONDURATION")
+        value = await _posted_value(request, "EXECUTIONDURATION")
         await _set_duration(_store(request), job, parse_execution_duration(value, _service(request)))
         return _redirect(f"{_base(request)}/{job.job_id}")
     return PlainTextResponse(str(job.execution_duration))
@@ -290,10 +295,7 @@ async def execution_duration_endpoint(request: Request) -> Response:
 async def destruction_endpoint(request: Request) -> Response:
     job = await _load_job(request)
     if request.method == "POST":
-        params = await read_params(request, CONTROL_BODY_BYTES)
-        value = params.get("DESTRUCTION")
-        if value is None:
-            raise TapError("missing DESTRUCTION")
+        value = await _posted_value(request, "DESTRUCTION")
         await _store(request).set_destruction(job.job_id, parse_destruction(value, _service(request),
                                                                             job.creation_time))
         return _redirect(f"{_base(request)}/{job.job_id}")

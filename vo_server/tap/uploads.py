@@ -34,7 +34,7 @@ from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 from vo_server.ingest.columns import column_name
 from vo_server.ingest.errors import IngestError
-from vo_server.ingest.loader import HPX_COLUMN, IngestRequest, _copy_rows, prepare
+from vo_server.ingest.loader import HPX_COLUMN, IngestRequest, copy_rows, prepare
 from vo_server.metadata.ddl import create_table_sql
 from vo_server.tap.errors import TapError
 
@@ -212,7 +212,7 @@ def _create_tables(target: DatabaseTarget, prepared: list, schema: str) -> list[
         conn.execute(sql.SQL("CREATE SCHEMA {}").format(sql.Identifier(schema)))
         for table, data, report in prepared:
             conn.execute(create_table_sql(table))
-            _copy_rows(conn, schema, table.name, data, None, freeze=False)
+            copy_rows(conn, schema, table.name, data, None, freeze=False)
             hpx = HPX_COLUMN if report.ra_column and report.dec_column else None
             if hpx:
                 conn.execute(sql.SQL("CREATE INDEX ON {} ({})").format(sql.Identifier(schema, table.name),
