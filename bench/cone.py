@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sky_db  # noqa: E402
 
-from vo_server.sky.ranges_sql import cone_filter_params, cone_filter_sql  # noqa: E402
+from vo_server.sky.ranges_sql import WALK_RANGE_COST_US, cone_filter_sql, cone_rows_sql  # noqa: E402
 from vo_server.sky.regions import cone_ranges  # noqa: E402
 
 RADII = {"1'": 1 / 60, "10'": 10 / 60, "1 deg": 1.0, "5 deg": 5.0}
@@ -55,12 +55,15 @@ def start_server() -> subprocess.Popen:
     raise RuntimeError("the server did not start")
 
 
-def methods(conn: psycopg.Connection, rows: int, http: httpx.Client | None, tap: bool
+COLUMNS = ["source_id", "ra", "dec"]
+
+
+def methods(conn: psycopg.Connection, generic: psycopg.Connection, rows: int, http: httpx.Client | None, tap: bool
             ) -> dict[str, Callable[[float, float, float], int]]:
     def ours(ra: float, dec: float, r: float) -> int:
-        region = cone_ranges(ra, dec, r, rows)
-        where, params = cone_filter_params("hpx", "ra", "dec", ra, dec, r, region)
-        return len(conn.execute(f"SELECT source_id, ra, dec FROM bench.sources WHERE {where}", params).fetchall())
+        region = cone_ranges(ra, dec, r, rows, range_cost_us=WALK_RANGE_COST_US)
+        cone, params = cone_rows_sql("bench.sources", COLUMNS, "hpx", "ra", "dec", ra, dec, r, region)
+        return len(conn.execute(f"SELECT source_id, ra, dec FROM {cone} AS cone", params).fetchall())
 
     def ours_literal(ra: float, dec: float, r: float) -> int:
         region = cone_ranges(ra, dec, r, rows)
@@ -76,8 +79,14 @@ def methods(conn: psycopg.Connection, rows: int, http: httpx.Client | None, tap:
             "SELECT source_id, ra, dec FROM bench.sources WHERE spoint(radians(ra), radians(dec)) <@ "
             "scircle(spoint(radians(%s), radians(%s)), radians(%s))", (ra, dec, r)).fetchall())
 
+    def pgsphere_generic(ra: float, dec: float, r: float) -> int:
+        return len(generic.execute(
+            "SELECT source_id, ra, dec FROM bench.sources WHERE spoint(radians(ra), radians(dec)) <@ "
+            "scircle(spoint(radians(%s), radians(%s)), radians(%s))", (ra, dec, r)).fetchall())
+
     found: dict[str, Callable[[float, float, float], int]] = {
-        "ours (SQL)": ours, "ours (literal)": ours_literal, "q3c": q3c, "pgSphere": pgsphere}
+        "ours (SQL)": ours, "ours (literal)": ours_literal, "q3c": q3c, "pgSphere": pgsphere,
+        "pgSphere generic": pgsphere_generic}
     if http is not None:
         def scs(ra: float, dec: float, r: float) -> int:
             response = http.get("/scs/bench.sources", params={"RA": ra, "DEC": dec, "SR": r, "VERB": 1})
@@ -112,11 +121,14 @@ def main() -> int:
     try:
         http = None if server is None else httpx.Client(base_url=f"http://127.0.0.1:{PORT}", timeout=120)
         tap = http is not None and http.get("/tap/capabilities").status_code == 200
-        with psycopg.connect(sky_db.DSN, autocommit=True) as conn:
+        with psycopg.connect(sky_db.DSN, autocommit=True) as conn, \
+                psycopg.connect(sky_db.DSN, autocommit=True) as generic:
+            # pgSphere once more with the generic plan our statement gets by itself (see ranges_sql)
+            generic.execute("SET plan_cache_mode = force_generic_plan")
             rows = conn.execute("SELECT count(*) FROM bench.sources").fetchone()[0]
-            runs = methods(conn, rows, http, tap)
+            runs = methods(conn, generic, rows, http, tap)
             runs = {k: f for k, f in runs.items()
-                    if not ((k == "q3c" and extensions["q3c"]) or (k == "pgSphere" and extensions["pg_sphere"]))}
+                    if not ((k == "q3c" and extensions["q3c"]) or (k.startswith("pgSphere") and extensions["pg_sphere"]))}
             print(f"{rows:,} rows, PostgreSQL {conn.info.server_version}, {args.samples} random centres per radius, "
                   "warm (one untimed pass first); times in ms")
             print(f"{'radius':<7} {'method':<16} {'median':>8} {'p95':>8} {'rows/cone':>10}")

@@ -25,7 +25,7 @@ from vo_server.formats.votable import HEAD, MIME_TYPE
 from vo_server.query.respond import votable_response
 from vo_server.query.run import QueryPlan
 from vo_server.sky.positional_tables import PositionalTable, positional_tables
-from vo_server.sky.ranges_sql import cone_filter_params, distance_sql
+from vo_server.sky.ranges_sql import WALK_RANGE_COST_US, cone_rows_sql, distance_params_sql
 from vo_server.sky.regions import RegionError, cone_ranges
 
 CONE_SEARCH_STANDARD = "ivo://ivoa.net/std/ConeSearch"
@@ -115,12 +115,14 @@ def cone_plan(table: PositionalTable, ra: float, dec: float, sr: float, verb: in
     ra_sql = sql.Identifier(table.ra_column).as_string(None)
     dec_sql = sql.Identifier(table.dec_column).as_string(None)
     hpx_sql = sql.Identifier(table.hpx_column).as_string(None)
-    region = cone_ranges(ra, dec, sr, table.row_count)
-    # Placeholders and numbers we generated (see ranges_sql): safe to compose as SQL.
-    where, params = cone_filter_params(hpx_sql, ra_sql, dec_sql, ra, dec, sr, region)
-    distance = sql.SQL(distance_sql(ra_sql, dec_sql, ra, dec))
-    query = sql.SQL("SELECT {}, {} AS _r FROM {} WHERE {} ORDER BY _r LIMIT {}").format(
-        select, distance, source, sql.SQL(where), sql.Literal(maxrec + 1))
+    region = cone_ranges(ra, dec, sr, table.row_count, range_cost_us=WALK_RANGE_COST_US)
+    # Placeholders, identifiers and numbers we generated (see ranges_sql): safe to compose as SQL.
+    rows, rows_params = cone_rows_sql(source.as_string(None), [sql.Identifier(name).as_string(None) for name, _ in columns],
+                                      hpx_sql, ra_sql, dec_sql, ra, dec, sr, region)
+    distance, distance_params = distance_params_sql(ra_sql, dec_sql, ra, dec)
+    query = sql.SQL("SELECT {}, {} AS _r FROM {} AS cone ORDER BY _r LIMIT %s").format(
+        select, sql.SQL(distance), sql.SQL(rows))
+    params = [*distance_params, *rows_params, maxrec + 1]
     return QueryPlan(query, fields, params=params, max_rows=maxrec, infos=infos)
 
 

@@ -1,29 +1,49 @@
 """The one place that turns depth-29 ranges and cones into SQL text.
 
-Shape chosen by measurement on a clustered 1e7-row table (docs/sky.md):
-``(hpx BETWEEN a AND b OR hpx BETWEEN c AND d ...)`` plans as a BitmapOr of
-btree range scans, each one descent, and stays on the index for any number
-of arms up to ``regions.MAX_RANGES``.  A join against ``unnest(lo, hi)``
-makes PostgreSQL choose a parallel sequential scan; ``hpx = ANY`` cannot
-express ranges.  Every value is a number we generate (``int``/``repr(float)``),
+Two shapes, chosen by measurement on a clustered 1e7-row table (docs/sky.md):
+
+* a boolean filter, ``(hpx BETWEEN a AND b OR hpx BETWEEN c AND d ...)``,
+  for SQL we do not write whole (the ADQL prefilter): PostgreSQL plans it as
+  an index scan or a BitmapOr of btree range scans, but plans every arm anew
+  for every query (~3 µs an arm, more than the scan of a small cone);
+* for the queries we write whole (cone search, the benchmark), a FROM item
+  that walks the ranges, given as two ``int8multirange`` parameters
+  (boundary and interior cells), with one btree range scan each
+  (``CROSS JOIN LATERAL (... OFFSET 0)``); rows of interior cells skip the
+  exact test.  ``unnest(int8multirange)`` has no row estimate of its own, so
+  PostgreSQL's plan is the same whatever the values: the statement text
+  never changes, psycopg prepares it, and PostgreSQL switches to one generic
+  plan, so a cone costs no planning at all.
+
+A join against ``unnest(lo, hi)`` without the ``OFFSET 0`` fence makes
+PostgreSQL choose a parallel sequential scan; ``hpx = ANY`` cannot express
+ranges.  Every value is a number we generate (``int``/``repr(float)``),
 never client text, so the output can be embedded in other SQL.
 """
 
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from vo_server.sky.regions import RegionRanges
 
+# What one range costs in the multirange walk, for the depth choice
+# (``regions.search_depth``): a btree descent (no planning), plus the cells
+# cdshealpix returns and Python merges.  Set from a scan of depths at each
+# radius, client-side timing with pgSphere interleaved (docs/sky.md): it gives
+# the fastest depth at 1', 10', 1 deg and 5 deg on 1e7 rows.
+WALK_RANGE_COST_US = 20.0
 
-def range_filter_sql(hpx_sql: str, ranges: np.ndarray) -> str:
+
+def range_filter_sql(hpx_sql: str, ranges: np.ndarray | tuple[tuple[int, int], ...]) -> str:
     """Boolean SQL: ``hpx_sql`` lies in one of the half-open ``[lo, hi)`` ranges."""
-    if len(ranges) == 0:
+    pairs = ranges.tolist() if isinstance(ranges, np.ndarray) else ranges
+    if len(pairs) == 0:
         return "FALSE"
-    arms = [f"{hpx_sql} BETWEEN {int(lo)} AND {int(hi) - 1}" for lo, hi in ranges]
-    return "(" + " OR ".join(arms) + ")"
+    return "(" + " OR ".join([f"{hpx_sql} BETWEEN {int(lo)} AND {int(hi) - 1}" for lo, hi in pairs]) + ")"
 
 
 def region_filter_sql(hpx_sql: str, region: RegionRanges) -> str | None:
@@ -73,29 +93,46 @@ def cone_filter_sql(hpx_sql: str, ra_sql: str, dec_sql: str, ra: float, dec: flo
     return exact if index is None else f"({index} AND {exact})"
 
 
-def _padded(ranges: np.ndarray) -> np.ndarray:
-    """Ranges padded (repeating the last) to a power-of-two count, so statements
-    with parameters take few distinct shapes and prepared plans are reused."""
-    n = len(ranges)
-    size = 1 << max(0, (n - 1).bit_length())
-    return np.concatenate([ranges, np.repeat(ranges[-1:], size - n, axis=0)]) if size > n else ranges
+def multirange_text(pairs: tuple[tuple[int, int], ...]) -> str:
+    """An ``int8multirange`` literal of half-open ranges."""
+    return "{" + ",".join([f"[{lo},{hi})" for lo, hi in pairs]) + "}"
 
 
-def cone_filter_params(hpx_sql: str, ra_sql: str, dec_sql: str, ra: float, dec: float, radius: float,
-                       region: RegionRanges) -> tuple[str, list[float | int]]:
-    """``cone_filter_sql`` with the numbers as ``%s`` parameters (for our own
-    queries: the statement text depends only on the padded range count, so
-    PostgreSQL's prepared plans are reused)."""
+def _exact_params_sql(ra_sql: str, dec_sql: str) -> str:
+    """hav(distance) with the centre as parameters: dec, cos(dec), ra (in that order)."""
     half = math.pi / 360
-    exact = (f"sin(({dec_sql} - %s) * {half!r}) ^ 2 + cos({dec_sql} * {2 * half!r}) * %s * "
-             f"sin(({ra_sql} - %s) * {half!r}) ^ 2 <= %s")
-    params: list[float | int] = [float(dec), math.cos(math.radians(dec)), float(ra),
-                                 math.sin(math.radians(radius) / 2) ** 2]
-    if radius >= 180:
-        return "TRUE", []
-    if region.everything or len(region.ranges) == 0:
-        return exact, params
-    ranges = _padded(region.ranges)
-    arms = " OR ".join([f"{hpx_sql} BETWEEN %s AND %s"] * len(ranges))
-    bounds = [int(v) for lo, hi in ranges for v in (lo, hi - 1)]
-    return f"(({arms}) AND {exact})", bounds + params
+    return (f"sin(({dec_sql} - %s) * {half!r}) ^ 2 + cos({dec_sql} * {2 * half!r}) * %s * "
+            f"sin(({ra_sql} - %s) * {half!r}) ^ 2")
+
+
+def _centre_params(ra: float, dec: float) -> list[float]:
+    return [float(dec), math.cos(math.radians(dec)), float(ra)]
+
+
+def distance_params_sql(ra_sql: str, dec_sql: str, ra: float, dec: float) -> tuple[str, list[float]]:
+    """``distance_sql`` with the centre as parameters (statement text independent of the cone)."""
+    return f"degrees(2 * asin(least(1.0, sqrt({_exact_params_sql(ra_sql, dec_sql)}))))", _centre_params(ra, dec)
+
+
+@lru_cache(maxsize=256)
+def _cone_rows_text(table_sql: str, columns_sql: tuple[str, ...], hpx_sql: str, ra_sql: str, dec_sql: str) -> str:
+    cols = ", ".join(columns_sql)
+    return (f"(SELECT cone_rows.* FROM (SELECT r, false FROM unnest(%s::int8multirange) r "
+            f"UNION ALL SELECT r, true FROM unnest(%s::int8multirange) r) cone_ranges (span, inside) "
+            f"CROSS JOIN LATERAL (SELECT {cols} FROM {table_sql} "
+            f"WHERE {hpx_sql} >= lower(cone_ranges.span) AND {hpx_sql} < upper(cone_ranges.span) "
+            f"AND (cone_ranges.inside OR {_exact_params_sql(ra_sql, dec_sql)} <= %s) OFFSET 0) cone_rows)")
+
+
+def cone_rows_sql(table_sql: str, columns_sql: list[str], hpx_sql: str, ra_sql: str, dec_sql: str,
+                  ra: float, dec: float, radius: float, region: RegionRanges) -> tuple[str, list[float | str]]:
+    """A parenthesised subquery (a FROM item) giving ``columns_sql`` of the
+    rows of ``table_sql`` within ``radius`` degrees of (ra, dec), and its
+    ``%s`` parameters: boundary ranges, interior ranges, dec, cos(dec), ra,
+    hav(radius).  Its text depends only on the table and columns."""
+    if region.everything or radius >= 180:
+        return f"(SELECT {', '.join(columns_sql)} FROM {table_sql})", []
+    rad = math.radians(dec)
+    params: list[float | str] = [multirange_text(region.boundary), multirange_text(region.interior),
+                                 float(dec), math.cos(rad), float(ra), math.sin(math.radians(radius) / 2) ** 2]
+    return _cone_rows_text(table_sql, tuple(columns_sql), hpx_sql, ra_sql, dec_sql), params
