@@ -14,6 +14,7 @@ pgSphere; multi-order ingest < 1 s.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import statistics
 import sys
@@ -30,8 +31,12 @@ from astropy.io import fits
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sky_db  # noqa: E402
+from psycopg import sql  # noqa: E402
 
 from adql.spatial import IndexedPosition, NamedRegion  # noqa: E402
+from vo_server.gw.service import HARD_MAXREC, sources_plan  # noqa: E402
+from vo_server.scs.service import result_columns  # noqa: E402
+from vo_server.sky.positional_tables import PositionalTable, positional_tables  # noqa: E402
 from vo_server.sky.skymaps import ingest_skymap  # noqa: E402
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions  # noqa: E402
 
@@ -58,13 +63,19 @@ def gaussian_map(path: Path, area_90: float, ra: float, dec: float) -> Path:
     return path
 
 
-def timed(conn: psycopg.Connection, query: str, params: tuple, repeat: int) -> tuple[float, int]:
-    conn.execute(query, params).fetchall()  # warm
-    times, n = [], 0
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        n = len(conn.execute(query, params).fetchall())
-        times.append(time.perf_counter() - t0)
+async def _bench_table() -> PositionalTable:
+    async with await psycopg.AsyncConnection.connect(sky_db.DSN) as conn:
+        return (await positional_tables(conn, "bench.sources"))[0]
+
+
+def timed(conn: psycopg.Connection, query, params: tuple | dict, repeat: int, binary: bool) -> tuple[float, int]:
+    with conn.cursor(binary=binary) as cur:
+        cur.execute(query, params).fetchall()  # warm
+        times, n = [], 0
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            n = len(cur.execute(query, params).fetchall())
+            times.append(time.perf_counter() - t0)
     return statistics.median(times) * 1000, n
 
 
@@ -110,35 +121,41 @@ def main() -> int:
             r = ingest_skymap(target, gaussian_map(Path(tmp) / f"{name}.fits", area, ra, dec), name, replace=True)
             print(f"{name}: 90% area {r.area_90:.1f} deg², {r.tiles} tiles (flat NSIDE {NSIDE} converted), "
                   f"ingest {time.perf_counter() - t0:.2f} s")
-    ours_sql = ("SELECT s.source_id, s.ra, s.dec, t.probdensity, t.cum_prob FROM vo_sky.skymap_tiles t "
-                "CROSS JOIN LATERAL (SELECT source_id, ra, dec FROM bench.sources c "
-                "WHERE c.hpx >= t.lo AND c.hpx < t.hi OFFSET 0) s "
-                "WHERE t.skymap_id = (SELECT skymap_id FROM vo_sky.skymaps WHERE name = %s) "
-                "AND t.rank <= vo_sky.gw_region_last_rank(%s, 0.9) ORDER BY t.probdensity DESC")
+    table = asyncio.run(_bench_table())
     compiler = HealpixSpatialCompiler(skymap_regions=SkymapRegions(sky_db.DSN))
     position = IndexedPosition("ra", "dec", "hpx")
-    sphere_sql = ("SELECT s.source_id, s.ra, s.dec FROM tile_polys p JOIN bench.sources s "
-                  "ON spoint(radians(s.ra), radians(s.dec)) <@ p.poly")
+    # Every method fetches the same source columns: those /gw returns (the table's principal columns);
+    # /gw adds the tile's density and credible level.
+    columns = ", ".join(f"s.{sql.Identifier(c).as_string(None)}" for c, _ in result_columns(table, 2))
+    sphere_sql = f"SELECT {columns} FROM tile_polys p JOIN bench.sources s ON spoint(radians(s.ra), radians(s.dec)) <@ p.poly"
     with psycopg.connect(sky_db.DSN, autocommit=True) as conn:
         rows = conn.execute("SELECT count(*) FROM bench.sources").fetchone()[0]
-        print(f"{rows:,} rows; median of {args.repeat} warm runs, ms")
+        print(f"{rows:,} rows; median of {args.repeat} warm runs (pgSphere: of {min(args.repeat, 3)}), ms; "
+              f"every method fetches {columns}")
         for name in [*MAPS, "bench_S200129m"]:
-            ours_ms, ours_n = timed(conn, ours_sql, (name, name), args.repeat)
+            # the /gw/{name}/sources statement itself (as the service builds it after its two look-ups)
+            skymap_id, last_rank = conn.execute(
+                "SELECT skymap_id, least(vo_sky.gw_region_last_rank(name, 0.9), tile_count - 1) "
+                "FROM vo_sky.skymaps WHERE name = %s", (name,)).fetchone()
+            plan = sources_plan(name, 0.9, table, skymap_id, last_rank, HARD_MAXREC)
             t0 = time.perf_counter()
             prefilter = compiler.region_prefilter(position, NamedRegion("gw_region", (name, 0.9)))
             resolve_ms = (time.perf_counter() - t0) * 1000
-            adql_ms, adql_n = timed(conn, f"SELECT source_id, ra, dec FROM bench.sources WHERE {prefilter}", (),
-                                    args.repeat)
-            line = (f"{name:<16} ours (/gw query) {ours_ms:9.1f} ms {ours_n:>8} rows | "
-                    f"ADQL gw_region prefilter {adql_ms:9.1f} ms (+{resolve_ms:.1f} ms to resolve) {adql_n:>8} rows")
-            if extensions.get("pg_sphere") is None:
-                polys = pgsphere_polygons(conn, name)
-                sphere_ms, sphere_n = timed(conn, sphere_sql, (), max(1, min(args.repeat, 3)))
-                line += (f" | pgSphere ({polys} polygons) {sphere_ms:9.1f} ms {sphere_n:>8} rows"
-                         f" | speed-up {sphere_ms / ours_ms:6.1f}x")
-            else:
-                line += f" | pgSphere unavailable: {extensions['pg_sphere']}"
-            print(line)
+            adql_sql = f"SELECT {columns} FROM bench.sources s WHERE {prefilter}"
+            polys = pgsphere_polygons(conn, name) if extensions.get("pg_sphere") is None else 0
+            for binary in (True, False):
+                ours_ms, ours_n = timed(conn, plan.sql, plan.params, args.repeat, binary)
+                adql_ms, adql_n = timed(conn, adql_sql, (), args.repeat, binary)
+                line = (f"{name:<15} {'binary' if binary else 'text':<6} /gw query {ours_ms:8.1f} ms {ours_n:>7} rows | "
+                        f"ADQL gw_region prefilter {adql_ms:8.1f} ms (+{resolve_ms:.1f} ms first resolution) "
+                        f"{adql_n:>7} rows")
+                if polys:
+                    sphere_ms, sphere_n = timed(conn, sphere_sql, (), max(1, min(args.repeat, 3)), binary)
+                    line += (f" | pgSphere ({polys} polygons) {sphere_ms:8.1f} ms {sphere_n:>7} rows"
+                             f" | speed-up /gw {sphere_ms / ours_ms:5.1f}x, ADQL {sphere_ms / adql_ms:5.1f}x")
+                else:
+                    line += f" | pgSphere unavailable: {extensions['pg_sphere']}"
+                print(line, flush=True)
     return 0
 
 

@@ -29,7 +29,7 @@ from vo_server.formats.fields import Field
 from vo_server.query.respond import votable_error_response, votable_response
 from vo_server.query.run import QueryPlan
 from vo_server.scs.service import result_columns
-from vo_server.sky.positional_tables import positional_tables
+from vo_server.sky.positional_tables import PositionalTable, positional_tables
 
 DEFAULT_MAXREC = 100_000
 HARD_MAXREC = 5_000_000
@@ -193,6 +193,20 @@ async def gw_sources(request: Request) -> Response:
     except GwRequestError as exc:
         return votable_error_response(str(exc))
 
+    plan = sources_plan(name, level, table, summary["skymap_id"], last_rank, maxrec, distance_column, distance_scale)
+    return await votable_response(db, plan)
+
+
+def sources_plan(name: str, level: float, table: PositionalTable, skymap_id: int, last_rank: int, maxrec: int,
+                 distance_column: str | None = None, distance_scale: float = 1.0) -> QueryPlan:
+    """The sources of ``table`` in the region made of tiles 0..``last_rank``.
+
+    The tiles are read in rank order from the primary key (rank order is
+    descending density), each range-scanning the table's hpx btree, so the
+    2D ranking needs no sort and MAXREC stops the walk early.  Measured
+    (docs/sky.md): ``ORDER BY t.probdensity DESC`` instead made PostgreSQL
+    sort the tiles in a parallel worker (Gather Merge), whose start-up alone
+    cost more than the whole walk (16.6 -> 7.9 ms on 30 deg2, 1e7 rows)."""
     columns = result_columns(table, 2)
     fields = [f for _, f in columns]
     select = [sql.SQL("s.{}").format(sql.Identifier(c)) for c, _ in columns]
@@ -207,7 +221,7 @@ async def gw_sources(request: Request) -> Response:
               description="Searched probability: smallest credible level whose region contains the source"),
     ]
     select += [sql.SQL("t.probdensity"), sql.SQL("t.cum_prob")]
-    order = sql.SQL("t.probdensity DESC, t.rank")
+    order = sql.SQL("t.rank")
     if distance_column:
         d = f"(s.{sql.Identifier(distance_column).as_string(None)} * {distance_scale!r})"
         density_vol = (f"CASE WHEN {d} IS NULL OR t.distnorm IS NULL OR t.probdensity < 1e-250 THEN NULL "
@@ -216,20 +230,24 @@ async def gw_sources(request: Request) -> Response:
                             description=f"3D posterior density of {name} at the source's position and "
                                         f"distance ({distance_column})"))
         select.append(sql.SQL(density_vol + " AS gw_probdensity_vol"))
-        order = sql.SQL("gw_probdensity_vol DESC NULLS LAST, t.probdensity DESC, t.rank")
+        order = sql.SQL("gw_probdensity_vol DESC NULLS LAST, t.rank")
     hpx = sql.Identifier(table.hpx_column)
-    query = sql.SQL(
-        "SELECT {select} FROM vo_sky.skymap_tiles t "
-        "CROSS JOIN LATERAL (SELECT {inner} FROM {source} c WHERE c.{hpx} >= t.lo AND c.{hpx} < t.hi "
-        "OFFSET 0) s "
-        "WHERE t.skymap_id = %(map)s AND t.rank <= %(last)s ORDER BY {order} LIMIT %(limit)s").format(
-        select=sql.SQL(", ").join(select),
-        inner=sql.SQL(", ").join(inner + extra_inner), source=sql.Identifier(table.schema, table.name),
-        hpx=hpx, order=order)
-    plan = QueryPlan(query, fields, params={"map": summary["skymap_id"], "last": last_rank, "limit": maxrec + 1},
+    region = sql.SQL("t.skymap_id = %(map)s::integer AND t.rank <= %(last)s::integer")
+    walk = sql.SQL("CROSS JOIN LATERAL (SELECT {inner} FROM {source} c WHERE c.{hpx} >= t.lo AND c.{hpx} < t.hi "
+                   "OFFSET 0) s").format(inner=sql.SQL(", ").join(inner + extra_inner),
+                                         source=sql.Identifier(table.schema, table.name), hpx=hpx)
+    if distance_column:
+        # Sorted anyway: the tiles are read first (MATERIALIZED), else PostgreSQL, seeing the
+        # walk's cost dwarf everything, takes a sequential scan of every map's tiles as equally good.
+        query = sql.SQL("WITH t AS MATERIALIZED (SELECT * FROM vo_sky.skymap_tiles t WHERE {region}) "
+                        "SELECT {select} FROM t {walk} ORDER BY {order} LIMIT %(limit)s::bigint")
+    else:
+        query = sql.SQL("SELECT {select} FROM vo_sky.skymap_tiles t {walk} WHERE {region} "
+                        "ORDER BY {order} LIMIT %(limit)s::bigint")
+    query = query.format(select=sql.SQL(", ").join(select), walk=walk, region=region, order=order)
+    return QueryPlan(query, fields, params={"map": skymap_id, "last": last_rank, "limit": maxrec + 1},
                      max_rows=maxrec,
                      infos=[("skymap", name), ("credible", repr(level)), ("table", table.qualified_name)])
-    return await votable_response(db, plan)
 
 
 def gw_routes() -> list[BaseRoute]:
