@@ -134,6 +134,28 @@ def test_interior_ranges_hold_no_point_outside_the_cone():
     assert checked > 300
 
 
+def test_trigonometry_free_bound_accepts_only_points_inside():
+    """The cheap test that lets rows skip the exact one never accepts a point
+    outside the cone (points up to 1.5 radii out, at every declination, across
+    ra = 0/360, radii 1 mas to 30 deg), and accepts most points inside."""
+    from vo_server.sky.ranges_sql import _inside_bound_params
+
+    rng = np.random.default_rng(13)
+    cones = _cones(rng)[:3000]
+    cones[:300, 2] = 10 ** rng.uniform(-6.5, -3, 300)
+    accepted_inside = inside_total = 0
+    for c_ra, c_dec, r in cones:
+        d0, _, k, a0, _, c = _inside_bound_params(float(c_ra), float(c_dec), float(r))
+        p_ra, p_dec = _offset(np.full(400, c_ra), np.full(400, c_dec), r * rng.uniform(0, 1.5, 400),
+                              rng.uniform(0, 360, 400))
+        accepted = (p_dec - d0) * (p_dec - d0) + k * (p_ra - a0) * (p_ra - a0) <= c
+        sep = np.degrees(angular_separation(np.radians(c_ra), np.radians(c_dec), np.radians(p_ra), np.radians(p_dec)))
+        assert not np.any(accepted & (sep > r)), (c_ra, c_dec, r)
+        accepted_inside += int(np.sum(accepted & (sep <= r)))
+        inside_total += int(np.sum(sep <= r))
+    assert accepted_inside > 0.6 * inside_total
+
+
 def test_cells_lie_within_max_pixrad_of_their_centre():
     """The interior test's margin: every point of a cell's edges (sampled
     densely, polar and equatorial cells) is within max_pixrad of its centre."""

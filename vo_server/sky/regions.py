@@ -39,6 +39,10 @@ RANGES_PER_RADIUS_CELL = 3.7
 SHAPE_RATIO = 3.7 / 4.2
 TARGET_RANGES = 32
 REFINE_DEPTH = 2
+# cdshealpix cone_search's depth_delta: how much finer than the returned
+# cells it tests which of them the cone touches.  Measured on 1 deg: delta 2
+# drops 2 of 54 depth-8 cells but costs 42 µs instead of 7 µs.
+CONE_DEPTH_DELTA = 0
 DEFAULT_ROWS = 10_000_000
 # Above this many ranges a filter is coarsened (its superset grows, its SQL stays small).
 MAX_RANGES = 200
@@ -173,27 +177,36 @@ def cell_centres(ipix: np.ndarray, depth: np.ndarray) -> tuple[np.ndarray, np.nd
     return (jp - (kshift + 1) * 0.5) * (math.pi / 2 / nr), np.arcsin(np.clip(z, -1, 1))
 
 
-def _cone_cells(ipix: np.ndarray, depths: np.ndarray, full: np.ndarray, ra: float, dec: float, radius: float,
-                finest: int, rows: float | None) -> RegionRanges:
-    """Split cdshealpix's cells into interior and boundary ranges (all
-    boundary for cones holding fewer than INTERIOR_MIN_ROWS rows)."""
-    top = 2 * INDEX_DEPTH
-    cells = [(p << (top - 2 * d), (p + 1) << (top - 2 * d)) for p, d in zip(ipix.tolist(), depths.tolist(), strict=True)]
+def _runs(ipix: list[int], depth: int) -> tuple[tuple[int, int], ...]:
+    """Merged depth-29 ranges of sorted same-depth cells (runs of consecutive
+    indexes).  Plain Python: 4 µs for the 81 cells of a 1 deg cone, numpy 9 µs."""
+    shift = 2 * (INDEX_DEPTH - depth)
+    out: list[tuple[int, int]] = []
+    start = prev = -2
+    for p in ipix:
+        if p != prev + 1:
+            if start >= 0:
+                out.append((start << shift, (prev + 1) << shift))
+            start = p
+        prev = p
+    if start >= 0:
+        out.append((start << shift, (prev + 1) << shift))
+    return tuple(out)
+
+
+def _cone_cells(ipix: np.ndarray, full: np.ndarray, ra: float, dec: float, radius: float, depth: int,
+                rows: float | None) -> RegionRanges:
+    """Interior and boundary ranges from cdshealpix's cells (all at ``depth``;
+    all boundary for cones holding fewer than INTERIOR_MIN_ROWS rows)."""
     cap_fraction = (1 - math.cos(math.radians(radius))) / 2
     if cap_fraction * (rows if rows is not None else DEFAULT_ROWS) < INTERIOR_MIN_ROWS or not full.any():
-        return RegionRanges(merge_pairs(sorted(cells)), (), finest - REFINE_DEPTH)
-    cand = np.nonzero(full)[0]
-    cand_depths = depths[cand]
-    lon, lat = cell_centres(ipix[cand], cand_depths)
+        return RegionRanges(_runs(sorted(ipix.tolist()), depth), (), depth)
+    ipix = np.sort(ipix.astype(np.int64))
+    lon, lat = cell_centres(ipix, np.full(len(ipix), depth))
     r0, d0 = math.radians(ra), math.radians(dec)
     hav = np.sin((lat - d0) / 2) ** 2 + np.cos(lat) * math.cos(d0) * np.sin((lon - r0) / 2) ** 2
-    dist = 2 * np.arcsin(np.sqrt(np.clip(hav, 0, 1)))
-    inside = np.zeros(len(cells), dtype=bool)
-    inside[cand] = dist + _PIXRAD_MARGINS[cand_depths] <= math.radians(radius)
-    flags = inside.tolist()
-    boundary = merge_pairs(sorted([c for c, f in zip(cells, flags, strict=True) if not f]))
-    interior = merge_pairs(sorted([c for c, f in zip(cells, flags, strict=True) if f]))
-    return RegionRanges(boundary, interior, finest - REFINE_DEPTH)
+    inside = 2 * np.arcsin(np.sqrt(np.clip(hav, 0, 1))) + _PIXRAD_MARGINS[depth] <= math.radians(radius)
+    return RegionRanges(_runs(ipix[~inside].tolist(), depth), _runs(ipix[inside].tolist(), depth), depth)
 
 
 def search_depth(size_deg: float, rows: float | None, offset: int = 0, range_cost_us: float | None = None) -> int:
@@ -236,9 +249,10 @@ def cone_ranges(ra: float, dec: float, radius: float, rows: float | None = None,
         return whole_sky()
     depth = search_depth(radius, rows, range_cost_us=range_cost_us)
     # cdshealpix's compiled core directly: the astropy wrappers cost more than the search
-    ipix, depths, full = _core.cone_search(np.uint8(depth), np.uint8(REFINE_DEPTH), math.radians(ra % 360),
-                                           math.radians(dec), math.radians(max(radius, 1e-10)), False)
-    return _cone_cells(ipix, depths, full, ra % 360, dec, radius, depth + REFINE_DEPTH, rows)
+    # flat: every cell at ``depth`` (sorted runs merge cheaply; no coarser merged cells)
+    ipix, _, full = _core.cone_search(np.uint8(depth), np.uint8(CONE_DEPTH_DELTA), math.radians(ra % 360),
+                                      math.radians(dec), math.radians(max(radius, 1e-10)), True)
+    return _cone_cells(ipix, full, ra % 360, dec, radius, depth, rows)
 
 
 def polygon_ranges(vertices: tuple[tuple[float, float], ...], rows: float | None = None) -> RegionRanges:
