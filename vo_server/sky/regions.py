@@ -65,6 +65,8 @@ class RegionRanges:
     interior: tuple[tuple[int, int], ...] = ()
     depth: int = 0
     everything: bool = False
+    # rows of the searched table expected inside (cones; for the choice of SQL shape)
+    expected_rows: float = 0.0
 
     @cached_property
     def ranges(self) -> np.ndarray:
@@ -198,15 +200,16 @@ def _cone_cells(ipix: np.ndarray, full: np.ndarray, ra: float, dec: float, radiu
                 rows: float | None) -> RegionRanges:
     """Interior and boundary ranges from cdshealpix's cells (all at ``depth``;
     all boundary for cones holding fewer than INTERIOR_MIN_ROWS rows)."""
-    cap_fraction = (1 - math.cos(math.radians(radius))) / 2
-    if cap_fraction * (rows if rows is not None else DEFAULT_ROWS) < INTERIOR_MIN_ROWS or not full.any():
-        return RegionRanges(_runs(sorted(ipix.tolist()), depth), (), depth)
+    expected = (1 - math.cos(math.radians(radius))) / 2 * (rows if rows is not None else DEFAULT_ROWS)
+    if expected < INTERIOR_MIN_ROWS or not full.any():
+        return RegionRanges(_runs(sorted(ipix.tolist()), depth), (), depth, expected_rows=expected)
     ipix = np.sort(ipix.astype(np.int64))
     lon, lat = cell_centres(ipix, np.full(len(ipix), depth))
     r0, d0 = math.radians(ra), math.radians(dec)
     hav = np.sin((lat - d0) / 2) ** 2 + np.cos(lat) * math.cos(d0) * np.sin((lon - r0) / 2) ** 2
     inside = 2 * np.arcsin(np.sqrt(np.clip(hav, 0, 1))) + _PIXRAD_MARGINS[depth] <= math.radians(radius)
-    return RegionRanges(_runs(ipix[~inside].tolist(), depth), _runs(ipix[inside].tolist(), depth), depth)
+    return RegionRanges(_runs(ipix[~inside].tolist(), depth), _runs(ipix[inside].tolist(), depth), depth,
+                        expected_rows=expected)
 
 
 def search_depth(size_deg: float, rows: float | None, offset: int = 0, range_cost_us: float | None = None) -> int:
