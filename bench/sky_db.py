@@ -53,7 +53,7 @@ def start_cluster() -> None:
                                      "--auth=trust", "-E", "UTF8"]), check=True, stdout=subprocess.DEVNULL)
         with open(DATA_DIR / "postgresql.conf", "a") as conf:
             conf.write(f"\nport = {PORT}\nlisten_addresses = '127.0.0.1'\nshared_buffers = 2GB\n"
-                       "work_mem = 64MB\nmaintenance_work_mem = 1GB\nmax_wal_size = 4GB\n"
+                       "work_mem = 64MB\nmaintenance_work_mem = 1GB\nmax_wal_size = 1GB\n"
                        "unix_socket_directories = ''\njit = off\n")
     status = subprocess.run(_as_postgres([str(PG_BIN / "pg_ctl"), "-D", str(DATA_DIR), "status"]),
                             capture_output=True)
