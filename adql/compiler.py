@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from adql.catalog import TableInfo
+from adql.crossmatch import CrossmatchCompiler
 from adql.expressions import ExpressionCompiler, promote
 from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
@@ -35,7 +36,7 @@ class OutputItem:
     value: Value
 
 
-class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
+class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCompiler):
     """Translate one parsed query; instances are single-use."""
 
     def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler,
@@ -57,6 +58,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         self.max_rows: int | None = None
         self.limit: int | None = None
         self.overflow_possible = False
+        self._crossmatch_stack = []
 
     def root_limit(self, top: int | None) -> int | None:
         """LIMIT of the outermost query: TOP, or max_rows + 1 to detect overflow."""
@@ -253,6 +255,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         from_ = node.args.get("from_")
         if from_ is None:
             raise self.fail("ADQL requires a FROM clause", node)
+        crossmatch = self.crossmatch_begin(node, scope)
         from_sql = self.from_clause(from_, node.args.get("joins") or [], scope)
 
         parts = ["SELECT"]
@@ -262,6 +265,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         where = node.args.get("where")
         if where is not None:
             where_sql = self.condition(where.this, scope)
+        from_sql, where_sql = self.crossmatch_end(crossmatch, from_sql, where_sql)
 
         group_keys: list[str] = []
         group = node.args.get("group")

@@ -271,7 +271,7 @@ class ExpressionCompiler:
             if a.spatial is not None and b.is_constant and operator in ("=", "<>"):
                 return self.spatial_comparison(a, b, operator, node)
             if a.distance is not None and b.is_constant and operator in ("<", "<="):
-                return self.distance_comparison(a, b, operator)
+                return self.distance_comparison(a, b, operator, node)
         self.check_comparable(left, right, node)
         left, right = _boolean_constants(left, right), _boolean_constants(right, left)
         return Value(f"({left.sql} {op} {right.sql})", PREDICATE, aggregate=left.aggregate or right.aggregate)
