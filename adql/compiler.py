@@ -59,6 +59,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         self.limit: int | None = None
         self.overflow_possible = False
         self._crossmatch_stack = []
+        self._order_aggregate = False  # set by order_by: an aggregate in ORDER BY
 
     def root_limit(self, top: int | None) -> int | None:
         """LIMIT of the outermost query: TOP, or max_rows + 1 to detect overflow."""
@@ -302,7 +303,9 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     self.aggregates_allowed = False
                     self._columns_seen = None
             order_terms = self.order_by(node.args.get("order"), items, scope, distinct is not None)
-            grouped = group is not None or having is not None or any(item.value.aggregate for item in items)
+            # an aggregate only in ORDER BY groups the query too (one group), as in SQL
+            grouped = (group is not None or having is not None or any(item.value.aggregate for item in items)
+                       or self._order_aggregate)
             if grouped and not self.permissive:
                 self._check_grouping(group_keys)
         finally:
@@ -443,6 +446,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
 
     def order_by(self, order: exp.Order | None, items: list[OutputItem], scope: Scope,
                  distinct: bool) -> list[str]:
+        self._order_aggregate = False
         if order is None:
             return []
         terms = []
@@ -466,6 +470,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     finally:
                         seen, self._columns_seen = self._columns_seen, None
                     self._item_columns.append((target, value.sql, seen))
+                    self._order_aggregate = self._order_aggregate or value.aggregate
                     if value.kind in (PREDICATE, GEOMETRY):
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
