@@ -2,6 +2,11 @@
 translator's geometric predicates get an index prefilter on the stored
 depth-29 ``hpx`` column (see ``regions`` and ``ranges_sql``).
 
+Crossmatch joins get ``join_lookup``: the distinct cells of the outer
+row's 3x3 HEALPix neighbourhood at ``join_depth(r)`` as a LATERAL item, each
+probing the btree once (``join_prefilter`` stays None: no boolean form is
+planned on the index).
+
 GW credible regions (``gw_region('NAME', level)``) are resolved when the
 query is translated: their depth-29 ranges are read from the database
 (``SkymapRegions``) and embedded as an OR of BETWEENs, which is *exact* for
