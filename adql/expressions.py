@@ -362,6 +362,10 @@ class ExpressionCompiler:
     def is_null(self: Compiler, node: exp.Is, scope: Scope) -> Value:
         if not isinstance(node.expression, exp.Null):
             raise self.fail("only IS NULL and IS NOT NULL are ADQL", node)
+        if not isinstance(node.this, exp.Column) or isinstance(node.this.this, exp.Star):
+            # ADQL 2.1: <null_predicate> ::= <column_reference> IS [ NOT ] NULL
+            raise self.fail("IS [NOT] NULL applies to a column (e.g. t.mag IS NULL), not to an expression or a "
+                            "condition; ADQL 2.1 allows only a column reference there", node)
         value = self.expr(node.this, scope)
         if value.kind == PREDICATE:
             raise self.fail("IS NULL needs a value, not a condition", node)
