@@ -130,3 +130,7 @@ class PlainSpatialCompiler:
 
     def join_prefilter(self, position: IndexedPosition, other: IndexedPosition, radius: float) -> str | None:
         return None
+
+    def join_lookup(self, indexed: IndexedPosition, outer: IndexedPosition, radius: float,
+                    alias: str) -> JoinLookup | None:
+        return None

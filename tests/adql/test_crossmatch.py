@@ -220,6 +220,15 @@ def test_indexed_and_fallback_rows_identical(form: str, radius: float, xm, query
     assert len(fallback) >= 10
 
 
+def test_self_match_and_third_table(xm, query_dsn) -> None:
+    adql = ("SELECT a1.id, a2.id FROM xm.a AS a1 JOIN xm.a AS a2 ON DISTANCE(POINT(a1.ra, a1.dec), "
+            "POINT(a2.ra, a2.dec)) < 0.3 AND a1.id <> a2.id JOIN xm.b AS b ON b.id = a1.id "
+            "WHERE a1.id < 1000")
+    assert "LATERAL" in sql_of(adql)
+    indexed = pairs(query_dsn, sql_of(adql))
+    assert indexed == pairs(query_dsn, sql_of(adql, PlainSpatialCompiler())) and len(indexed) > 20
+
+
 def test_rows_match_astropy(xm, query_dsn) -> None:
     from astropy import units as u
     from astropy.coordinates import SkyCoord
