@@ -10,6 +10,9 @@ exact predicate, that the database can answer from the ``hpx`` btree.  The
 translator ANDs the two.  A compiler that returns None changes nothing, so
 indexed and unindexed translations return the same rows by construction.
 
+``vo_server.sky`` provides the HEALPix compiler; ``PlainSpatialCompiler``
+(the default) never prefilters.
+
 Crossmatch joins (``1 = CONTAINS(POINT(a.ra, a.dec), CIRCLE(b.ra, b.dec, r))``
 with a constant r) need more than a boolean: a btree can only be probed once
 per row of the other table if the probe bounds come from a FROM item.  A
@@ -17,9 +20,6 @@ compiler may therefore also offer ``join_lookup`` (optional, looked up with
 ``getattr``): a LATERAL FROM item computed from the outer row plus a join
 condition on the indexed table.  The translator adds both only where that
 preserves the rows (``adql.crossmatch``), next to the exact predicate.
-
-``vo_server.sky`` provides the HEALPix compiler; ``PlainSpatialCompiler``
-(the default) never prefilters.
 """
 
 from __future__ import annotations
