@@ -155,8 +155,9 @@ def _source_of(scope: Scope, position: IndexedPosition) -> Source | None:
     """The table of this SELECT's FROM clause whose indexed position this is."""
     for source in scope.sources:
         table = source.table
-        if table is not None and table.hpx_column is not None and source.column_sql(table.hpx_column) == \
-                position.hpx_sql:
+        if table is None or table.hpx_column is None:
+            continue
+        if source.column_sql(table.hpx_column) == position.hpx_sql:
             return source
     return None
 
