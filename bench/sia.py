@@ -15,7 +15,6 @@ import io
 import math
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from psycopg import sql
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from vo_server.config import load_settings  # noqa: E402
-from vo_server.db.embedded import start_embedded  # noqa: E402
+from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
 from vo_server.db.migrations import upgrade  # noqa: E402
 from vo_server.db.target import bootstrap_embedded, embedded_target  # noqa: E402
 from vo_server.sia.params import SiaQuery, parse_pos  # noqa: E402
@@ -97,8 +96,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--explain", action="store_true", help="print the plan of one indexed query per radius")
     args = parser.parse_args()
-    workdir = Path(tempfile.mkdtemp(prefix="vo-bench-sia-"))
-    superuser = start_embedded(workdir / "pg")
+    superuser, workdir = start_scratch_embedded("vo-bench-sia-")
     bootstrap_embedded(superuser, "vo_query", "bench")
     target = embedded_target(superuser, "vo_query", "bench")
     upgrade(target)
