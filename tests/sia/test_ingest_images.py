@@ -60,18 +60,21 @@ def test_every_demo_image_loads(loaded, db_dsn):
 @pytest.mark.parametrize("name", sorted(IMAGE_HDUS))
 def test_region_contains_corner_pixels(loaded, db_dsn, name):
     obs_id = name + (f"[{IMAGE_HDUS[name]}]" if IMAGE_HDUS[name] else "")
-    (region,) = rows(db_dsn, "SELECT s_region FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0]
+    stcs, region = rows(db_dsn, "SELECT s_region, s_region_dali FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0]
+    # the published STC-S text and the geometry used for computation are the same polygon
+    assert stcs.startswith("Polygon ICRS ")
+    assert [float(w) for w in stcs.split()[2:]] == region
     corners = corner_pixels(name)
     for c in corners:
-        inside = rows(db_dsn, "SELECT vo_sky.polygon_contains_point(%s, %s, %s)",
-                      (region, float(c.ra.deg), float(c.dec.deg)))[0][0]
+        inside = rows(db_dsn, "SELECT adql_region_within('point', ARRAY[%s, %s], 'polygon', %s)",
+                      (float(c.ra.deg), float(c.dec.deg), region))[0][0]
         assert inside, f"{name}: corner {c.ra.deg}, {c.dec.deg} outside {region}"
     # and not a point well outside: 1 degree beyond the farthest corner from the centre
     centre = SkyCoord(*rows(db_dsn, "SELECT s_ra, s_dec FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0],
                       unit="deg")
     far = centre.directional_offset_by(0, centre.separation(corners).max() + 1 * centre.separation(corners).unit)
-    assert not rows(db_dsn, "SELECT vo_sky.polygon_contains_point(%s, %s, %s)",
-                    (region, float(far.ra.deg), float(far.dec.deg)))[0][0]
+    assert not rows(db_dsn, "SELECT adql_region_within('point', ARRAY[%s, %s], 'polygon', %s)",
+                    (float(far.ra.deg), float(far.dec.deg), region))[0][0]
 
 
 def test_header_values_and_nulls(loaded, db_dsn):

@@ -62,8 +62,8 @@ def test_every_mandatory_column_as_the_standard_says(query_dsn):
     assert set(columns) == set(OBSCORE_11_MANDATORY)
     for name, (family, unit, ucd, utype) in OBSCORE_11_MANDATORY.items():
         datatype, arraysize, xtype, got_unit, got_ucd, got_utype, std, description = columns[name]
-        if family == "region":  # DALI 1.1 polygon
-            assert (datatype, arraysize, xtype) == ("double", "*", "polygon"), name
+        if family == "region":  # ObsCore 1.1 adql:REGION: an STC-S string
+            assert (datatype, arraysize, xtype) == ("char", "*", "adql:REGION"), name
         else:
             assert datatype in TYPE_FAMILIES[family], name
         if family == "char":
