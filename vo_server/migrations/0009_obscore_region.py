@@ -10,7 +10,8 @@
 * Wide footprint ranges (an all-sky image is one range, not 196,608) are
   found through a partial index (``vo_server.sky.regions.split_ranges``).
 * ``adql_dali_kind/area/centroid``: ADQL AREA/CENTROID/CONTAINS/INTERSECTS on
-  a column holding either shape.
+  a column holding either shape; ``adql_region_within`` (0003) learns that a
+  circle of radius 180 (an all-sky s_region) contains everything.
 * The exact SIA tests of 0007 duplicated the ADQL geometry of 0003: the
   polygon/circle/point ones now call ``adql_region_intersects`` and
   ``adql_point_in_polygon``; ``vo_sky.arc_within`` (only used by them) is
@@ -42,6 +43,43 @@ RETURN CASE array_length(g, 1) WHEN 2 THEN 0 WHEN 3 THEN adql_circle_area(g[3]) 
 CREATE FUNCTION adql_dali_centroid(g double precision[])
 RETURNS double precision[] LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN array_length(g, 1) <= 3 THEN g[1:2] ELSE adql_polygon_centroid(g) END;
+
+-- CONTAINS(inner, outer) as in 0003, plus: a circle of radius 180 (an all-sky s_region) contains
+-- everything, even a circle centred on its own antipode or a polygon (0003 said no to both).
+CREATE OR REPLACE FUNCTION adql_region_within(inner_kind text, inner_g double precision[],
+                                              outer_kind text, outer_g double precision[])
+RETURNS boolean LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE AS $$
+DECLARE
+  i integer;
+  n integer;
+BEGIN
+  IF outer_kind = 'circle' AND outer_g[3] >= 180 THEN RETURN true; END IF;
+  IF inner_kind = 'point' THEN
+    IF outer_kind = 'point' THEN RETURN adql_distance(inner_g[1], inner_g[2], outer_g[1], outer_g[2]) = 0; END IF;
+    IF outer_kind = 'circle' THEN RETURN adql_point_in_circle(inner_g[1], inner_g[2], outer_g[1], outer_g[2], outer_g[3]); END IF;
+    RETURN adql_point_in_polygon(inner_g[1], inner_g[2], outer_g);
+  ELSIF inner_kind = 'circle' THEN
+    IF outer_kind = 'point' THEN
+      RETURN inner_g[3] = 0 AND adql_distance(inner_g[1], inner_g[2], outer_g[1], outer_g[2]) = 0;
+    END IF;
+    IF outer_kind = 'circle' THEN
+      RETURN adql_distance(inner_g[1], inner_g[2], outer_g[1], outer_g[2]) + inner_g[3] <= outer_g[3];
+    END IF;
+    RETURN adql_point_in_polygon(inner_g[1], inner_g[2], outer_g)
+       AND adql_polygon_edge_distance(inner_g[1], inner_g[2], outer_g) >= inner_g[3];
+  ELSE
+    IF outer_kind = 'point' THEN RETURN false; END IF;
+    n := array_length(inner_g, 1) / 2;
+    FOR i IN 1..n LOOP
+      IF NOT adql_region_within('point', ARRAY[inner_g[2 * i - 1], inner_g[2 * i]], outer_kind, outer_g) THEN
+        RETURN false;
+      END IF;
+    END LOOP;
+    IF outer_kind = 'circle' THEN RETURN outer_g[3] <= 90; END IF;
+    RETURN NOT adql_polygon_edges_cross(inner_g, outer_g);
+  END IF;
+END
+$$;
 
 -- 0007's polygon tests, now the ADQL ones (polygons in either order, taken as the smaller region).
 CREATE OR REPLACE FUNCTION vo_sky.polygon_contains_point(poly double precision[], p_ra double precision,

@@ -31,11 +31,9 @@ from vo_server.sia.params import (
     Shape,
     SiaQuery,
 )
+from vo_server.sky.footprint_index import OBSCORE_FOOTPRINT
 from vo_server.sky.ranges_sql import footprint_overlap_sql
 from vo_server.sky.regions import cone_ranges, polygon_ranges, zone_ranges
-
-FOOTPRINT_TABLE = "ivoa.obscore_footprint"
-FOOTPRINT_KEY = "obs_publisher_did"
 
 
 class SqlBuilder:
@@ -61,7 +59,8 @@ def candidates(shapes: list[Shape]) -> sql.Composable:
     """Observations whose footprint index overlaps one of the shapes (a superset
     of the answer).  The SQL holds only numbers we computed, never client text."""
     ranges = np.concatenate([shape_ranges(s) for s in shapes])
-    return sql.SQL(footprint_overlap_sql("o.obs_publisher_did", FOOTPRINT_TABLE, FOOTPRINT_KEY, ranges))
+    return sql.SQL(footprint_overlap_sql(f"o.{OBSCORE_FOOTPRINT.key_column}", OBSCORE_FOOTPRINT.table,
+                                         OBSCORE_FOOTPRINT.key_column, ranges))
 
 
 def exact_test(b: SqlBuilder, shape: Shape) -> sql.Composable:
