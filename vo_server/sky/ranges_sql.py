@@ -108,8 +108,9 @@ def footprint_overlap_sql(key_sql: str, table: str, key_column: str, ranges: np.
 
     One btree arm per query range with constant bounds (the planner estimates
     each from the statistics and plans a BitmapOr), plus one arm for the few
-    wide ranges stored whole, answered by the partial index on
-    ``hi - lo > MAX_RANGE_LENGTH``.  ``table``/``key_column`` are names we
+    wide ranges stored whole (the stored column ``wide``: hi - lo >
+    MAX_RANGE_LENGTH), answered by a partial index on them; the planner's
+    estimate for that arm comes from the statistics of ``wide``.  ``table``/``key_column`` are names we
     define, never client text."""
 
 
@@ -117,6 +118,6 @@ def footprint_overlap_sql(key_sql: str, table: str, key_column: str, ranges: np.
     if len(ranges) == 0:
         return "FALSE"
     arms = [f"(f.lo > {int(lo) - MAX_RANGE_LENGTH} AND f.lo < {int(hi)} AND f.hi > {int(lo)})" for lo, hi in ranges]
-    arms.append(f"(f.hi - f.lo > {MAX_RANGE_LENGTH} AND f.lo < {int(ranges[:, 1].max())} "
+    arms.append(f"(f.wide AND f.lo < {int(ranges[:, 1].max())} "
                 f"AND f.hi > {int(ranges[:, 0].min())})")
     return f"{key_sql} IN (SELECT f.{key_column} FROM {table} f WHERE {' OR '.join(arms)})"

@@ -226,7 +226,8 @@ def _mean_direction(vertices: tuple[tuple[float, float], ...]) -> tuple[float, f
 # ``lo > qlo - MAX_RANGE_LENGTH AND lo < qhi AND hi > qlo`` (a btree scan on
 # lo).  Ranges of WIDE_RANGE_LENGTH (a depth-3 cell, 54 deg^2) or more are
 # kept whole instead: cutting an all-sky footprint would store 196,608 rows.
-# They are found through a partial index on ``hi - lo > MAX_RANGE_LENGTH``
+# They are flagged by the stored column ``wide`` (hi - lo > MAX_RANGE_LENGTH)
+# and found through a partial index on it
 # (see ``vo_server.sky.ranges_sql.footprint_overlap_sql``).
 
 RANGE_SPLIT_DEPTH = 7
