@@ -199,8 +199,8 @@ def sky_map(path: Path, projection: str, nx: int, ny: int, crpix: tuple[float, f
 
 def test_all_sky_and_polar_images_get_cap_footprints(db_target, db_dsn, settings, tmp_path):
     from vo_server.sia.params import parse_sia_query
-    from vo_server.sia.service import obscore_table
     from vo_server.sia.query import sia_plan
+    from vo_server.sia.service import obscore_table
 
     maps = tmp_path / "maps"
     maps.mkdir()

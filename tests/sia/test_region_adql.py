@@ -228,3 +228,27 @@ def test_moc_with_s_region_is_an_error(catalog):
 
     with pytest.raises(AdqlError, match="MOC"):
         translate("SELECT obs_id FROM ivoa.obscore WHERE 1 = INTERSECTS(s_region, MOC('3/1-5'))", catalog)
+
+
+def test_stored_ranges_split_except_wide_ones(loaded):
+    from vo_server.sky.regions import (
+        CELLS_29,
+        MAX_RANGE_LENGTH,
+        WIDE_RANGE_LENGTH,
+        merge_ranges,
+        split_ranges,
+    )
+
+    assert footprint_ranges(loaded["allsky_car"][2]).tolist() == [[0, CELLS_29]]
+    for name in ("tan0", "edge0", "north_cap", "wide_zea"):
+        stored = footprint_ranges(loaded[name][2])
+        lengths = stored[:, 1] - stored[:, 0]
+        assert np.all((lengths <= MAX_RANGE_LENGTH) | (lengths >= WIDE_RANGE_LENGTH)), name
+        # cutting changes nothing but the number of rows
+        assert merge_ranges(stored[:, 0], stored[:, 1]).tolist() == merge_ranges(
+            *split_ranges(merge_ranges(stored[:, 0], stored[:, 1])).T).tolist()
+    mixed = np.array([[0, 3 * MAX_RANGE_LENGTH + 5], [WIDE_RANGE_LENGTH, 3 * WIDE_RANGE_LENGTH]])
+    assert split_ranges(mixed).tolist() == [[0, MAX_RANGE_LENGTH], [MAX_RANGE_LENGTH, 2 * MAX_RANGE_LENGTH],
+                                            [2 * MAX_RANGE_LENGTH, 3 * MAX_RANGE_LENGTH],
+                                            [3 * MAX_RANGE_LENGTH, 3 * MAX_RANGE_LENGTH + 5],
+                                            [WIDE_RANGE_LENGTH, 3 * WIDE_RANGE_LENGTH]]

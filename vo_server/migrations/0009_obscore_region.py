@@ -150,13 +150,19 @@ RETURN CASE WHEN array_length(g, 1) = 3
 """
 
 
-def upgrade(conn: psycopg.Connection) -> None:
+def convert_s_region(conn: psycopg.Connection) -> None:
+    """Add s_region_dali; turn a DALI-polygon s_region (databases created before
+    this migration) into STC-S text, keeping the polygon in s_region_dali."""
     (data_type,) = conn.execute(
         "SELECT data_type FROM information_schema.columns WHERE table_schema = 'ivoa' "
         "AND table_name = 'obscore' AND column_name = 's_region'").fetchone()
     conn.execute("ALTER TABLE ivoa.obscore ADD COLUMN s_region_dali double precision[]")
     if data_type == "ARRAY":
         conn.execute(CONVERT)
+
+
+def upgrade(conn: psycopg.Connection) -> None:
+    convert_s_region(conn)
     # A stored column, not just an index predicate: ANALYZE then knows how few wide ranges there
     # are, so the planner estimates the wide arm at ~0 rows.  (With the predicate alone it
     # estimated the arm from the whole table's lo statistics, 68k of 500k rows, and chose a hash

@@ -79,13 +79,6 @@ class Footprint:
         shape = "Circle" if self.cap is not None else "Polygon"
         return f"{shape} ICRS " + " ".join(repr(v) for v in self.dali)
 
-    @property
-    def dali_polygon(self) -> list[float]:
-        """ra1, dec1, ra2, dec2, ... (polygon footprints only)."""
-        if self.cap is not None:
-            raise ValueError("a cap footprint has no polygon")
-        return self.dali
-
 
 def unit_vectors(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
     ra_r, dec_r = np.radians(ra), np.radians(dec)
