@@ -46,8 +46,9 @@ class OutlineError(FootprintError):
     """The image outline is not a simple polygon within a hemisphere (a cap footprint may still work)."""
 
 
-def _number(value: float) -> str:
-    return repr(round(float(value), COORD_DECIMALS) + 0.0)
+def _rounded(value: float) -> float:
+    """Rounded to COORD_DECIMALS (and -0.0 made 0.0, so the STC-S text never says -0.0)."""
+    return round(float(value), COORD_DECIMALS) + 0.0
 
 
 @dataclass(frozen=True)
@@ -69,8 +70,8 @@ class Footprint:
     def dali(self) -> list[float]:
         """DALI form of the region: [ra, dec, radius] for a cap, [ra1, dec1, ra2, dec2, ...] for a polygon."""
         if self.cap is not None:
-            return [float(_number(v)) for v in self.cap]
-        return [float(_number(v)) for pair in zip(self.ra, self.dec, strict=True) for v in pair]
+            return [_rounded(v) for v in self.cap]
+        return [_rounded(v) for pair in zip(self.ra, self.dec, strict=True) for v in pair]
 
     @property
     def stcs(self) -> str:
