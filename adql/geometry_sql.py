@@ -429,12 +429,18 @@ class GeometryCompiler:
         return Value(sql, NUMBER, "double", info=_deg_info("distance"), distance=DistanceCall(first, second),
                      name="distance")
 
-    def distance_comparison(self: Compiler, distance: Value, limit: Value, op: str) -> Value:
+    def distance_comparison(self: Compiler, distance: Value, limit: Value, op: str,
+                            node: exp.Expr | None = None) -> Value:
         exact = f"({distance.sql} {op} {limit.sql})"
         radius = limit.const
         prefilter = None
         call = distance.distance
         if call is not None and isinstance(radius, int | float) and 0 <= radius <= 180:
+            first, second = call.first.position, call.second.position
+            if node is not None and first is not None and second is not None and self.crossmatch(
+                node, first, second, float(radius), symmetric_pick=True
+            ):
+                return Value(exact, PREDICATE)
             prefilter = self._cone_prefilter(call.first, call.second, float(radius))
             if prefilter is None:
                 prefilter = self._cone_prefilter(call.second, call.first, float(radius))
@@ -458,6 +464,7 @@ class GeometryCompiler:
             a, b = b, a
         if "named" in (a.shape, b.shape) and not (a.shape == "point" and b.shape == "named"):
             raise self.fail(f"{name} with gw_region needs a point as the other argument", node)
+        crossmatch = None
         if a.shape == "point":
             exact = self._point_in(a, b, node)
             prefilter = None
@@ -466,6 +473,7 @@ class GeometryCompiler:
                     prefilter = self.spatial.region_prefilter(a.position, b.region)
                 elif b.shape == "circle" and b.position is not None and b.radius is not None:
                     prefilter = self.spatial.join_prefilter(a.position, b.position, b.radius)
+                    crossmatch = (a.position, b.position, b.radius)
             elif a.point is not None and b.shape == "circle" and b.position is not None and b.radius is not None:
                 # circles around indexed positions that contain a fixed point: a cone around the point
                 prefilter = self.spatial.region_prefilter(b.position, Circle(a.point[0], a.point[1], b.radius))
@@ -480,7 +488,8 @@ class GeometryCompiler:
             prefilter = (self._footprint_prefilter(a, _constant_region(b)) if a.shape == "region"
                          else self._footprint_prefilter(b, _constant_region(a)))
         test = SpatialTest(exact, prefilter)
-        return Value(f"CAST({exact} AS integer)", NUMBER, "int", spatial=test, name=name.lower())
+        return Value(f"CAST({exact} AS integer)", NUMBER, "int", spatial=test, name=name.lower(),
+                     extras={"crossmatch": crossmatch} if crossmatch else {})
 
     def _point_in(self: Compiler, p: Geometry, region: Geometry, node: exp.Expr) -> str:
         ra, dec = p.parts
@@ -506,6 +515,9 @@ class GeometryCompiler:
                             "0 or 1", node)
         positive = (other.const == 1) == (op == "=")
         if positive:
+            pair = call.extras.get("crossmatch")
+            if pair is not None and self.crossmatch(node, *pair, symmetric_pick=False):
+                return Value(test.exact, PREDICATE)
             return Value(_and(test.prefilter, test.exact), PREDICATE)
         return Value(f"(NOT {test.exact})", PREDICATE)
 
