@@ -442,6 +442,11 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
             from dataclasses import replace
 
             value = replace(value, geometry=self.column_geometry(value, exp.Null()))
+        region = self.region_column_geometry(source, col.name)
+        if region is not None:
+            from dataclasses import replace
+
+            value = replace(value, kind=GEOMETRY, geometry=region)
         return value
 
     def order_by(self, order: exp.Order | None, items: list[OutputItem], scope: Scope,

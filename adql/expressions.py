@@ -219,6 +219,9 @@ class ExpressionCompiler:
                 )
                 if kind == GEOMETRY:
                     value = replace(value, geometry=self.column_geometry(value, node))
+                region = self.region_column_geometry(source, col.name)
+                if region is not None:
+                    value = replace(value, kind=GEOMETRY, geometry=region)
                 return value
             current = current.parent
         alias = self.select_alias(node)

@@ -10,6 +10,11 @@ exact predicate, that the database can answer from the ``hpx`` btree.  The
 translator ANDs the two.  A compiler that returns None changes nothing, so
 indexed and unindexed translations return the same rows by construction.
 
+Region-valued columns (ObsCore ``s_region``: STC-S text whose geometry the
+catalog says is stored beside it, see ``catalog.RegionColumn``) may have a
+*footprint index* instead: then ``footprint_prefilter`` is asked for the rows
+whose region may overlap a constant region.
+
 ``vo_server.sky`` provides the HEALPix compiler; ``PlainSpatialCompiler``
 (the default) never prefilters.
 
@@ -35,6 +40,17 @@ class IndexedPosition:
     ra_sql: str
     dec_sql: str
     hpx_sql: str
+
+
+@dataclass(frozen=True)
+class IndexedFootprint:
+    """A region column with a footprint index: ``index`` is the name the
+    catalog gives (``RegionColumn.footprint_index``, meaningful to the spatial
+    compiler only), ``key_sql`` the quoted, qualified SQL of the row's key
+    (``RegionColumn.key_column``) that the index is keyed by."""
+
+    index: str
+    key_sql: str
 
 
 @dataclass(frozen=True)
@@ -103,6 +119,13 @@ class SpatialCompiler(Protocol):
         (a superset), answerable from the index; None if no useful filter."""
         ...
 
+    def footprint_prefilter(self, footprint: IndexedFootprint, region: Region) -> str | None:
+        """SQL boolean true for every row whose region column may overlap
+        ``region`` (a superset of the rows where it intersects, contains or
+        lies within it), answerable from the footprint index; None if none.
+        Optional: the translator treats a compiler without it as returning None."""
+        ...
+
     def join_prefilter(self, position: IndexedPosition, other: IndexedPosition, radius: float) -> str | None:
         """SQL boolean true for every pair whose positions may be within
         ``radius`` degrees of each other (a superset), ANDed with the exact
@@ -126,6 +149,9 @@ class PlainSpatialCompiler:
     """No index: the exact predicate alone."""
 
     def region_prefilter(self, position: IndexedPosition, region: Region) -> str | None:
+        return None
+
+    def footprint_prefilter(self, footprint: IndexedFootprint, region: Region) -> str | None:
         return None
 
     def join_prefilter(self, position: IndexedPosition, other: IndexedPosition, radius: float) -> str | None:

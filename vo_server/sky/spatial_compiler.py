@@ -24,9 +24,10 @@ from collections.abc import Callable
 import numpy as np
 import psycopg
 
-from adql.spatial import IndexedPosition, JoinLookup, NamedRegion, Region
+from adql.spatial import IndexedFootprint, IndexedPosition, JoinLookup, NamedRegion, Region
+from vo_server.sky.footprint_index import FOOTPRINT_INDEXES
 from vo_server.sky.hpx import INDEX_DEPTH
-from vo_server.sky.ranges_sql import range_filter_sql, region_filter_sql
+from vo_server.sky.ranges_sql import footprint_overlap_sql, range_filter_sql, region_filter_sql
 from vo_server.sky.regions import DEFAULT_ROWS, RegionError, cell_size_deg, merge_ranges, region_ranges
 from vo_server.sky.skymap_files import NAME_PATTERN
 
@@ -105,6 +106,20 @@ class HealpixSpatialCompiler:
         except RegionError:
             return None  # the exact predicate reports (or handles) the bad region
         return region_filter_sql(position.hpx_sql, ranges)
+
+    def footprint_prefilter(self, footprint: IndexedFootprint, region: Region) -> str | None:
+        """Rows whose stored footprint ranges overlap the region's ranges: the
+        same candidate query as SIA's (``ranges_sql.footprint_overlap_sql``)."""
+        index = FOOTPRINT_INDEXES.get(footprint.index)
+        if index is None or isinstance(region, NamedRegion):
+            return None
+        try:
+            ranges = region_ranges(region, self.typical_rows)
+        except RegionError:
+            return None  # the exact predicate reports (or handles) the bad region
+        if ranges.everything:
+            return None
+        return footprint_overlap_sql(footprint.key_sql, index.table, index.key_column, ranges.ranges)
 
     def join_prefilter(self, position: IndexedPosition, other: IndexedPosition, radius: float) -> str | None:
         """None: crossmatches use ``join_lookup``; no boolean form alone makes
