@@ -8,7 +8,6 @@ import os
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vo_server.db.embedded import start_embedded  # noqa: E402
+from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
 from vo_server.db.migrations import upgrade  # noqa: E402
 from vo_server.db.target import DatabaseTarget, bootstrap_embedded, embedded_target  # noqa: E402
 from vo_server.ingest.loader import IngestRequest, ingest  # noqa: E402
@@ -40,8 +39,7 @@ def make_table(rows: int) -> pa.Table:
 
 
 def database(rows: int) -> tuple[DatabaseTarget, Path]:
-    work = Path(tempfile.mkdtemp(prefix="vo-tap-bench-"))
-    uri = start_embedded(work / "pg")
+    uri, work = start_scratch_embedded("vo-tap-bench-")
     bootstrap_embedded(uri, "vo_query", "vo")
     target = embedded_target(uri, "vo_query", "vo")
     upgrade(target)
