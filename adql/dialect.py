@@ -162,7 +162,10 @@ def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
     if self._match(TokenType.L_PAREN):
         length = self._parse_primary()
         self._match_r_paren()
-    self._match_r_paren()
+    # sqlglot consumes the closing parenthesis of a FUNCTION_PARSERS call itself (optionally):
+    # consuming it here too would swallow the parenthesis of an enclosing call or group.
+    if not self._curr or self._curr.token_type != TokenType.R_PAREN:
+        self.raise_error("Expecting )")
     return self.expression(exp.Cast(this=this, to=exp.Var(this=" ".join(words)), format=length))
 
 
