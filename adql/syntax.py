@@ -104,8 +104,36 @@ def tokenize(text: str) -> list[Token]:
         raise AdqlError("the query is empty (only comments)")
     if len(tokens) > MAX_TOKENS:
         raise AdqlError(f"the query has too many tokens ({len(tokens)}; the limit is {MAX_TOKENS})")
+    tokens = _join_leading_point_numbers(tokens)
     _check_tokens(text, tokens)
     return tokens
+
+
+_QUALIFIER_END = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
+
+
+def _join_leading_point_numbers(tokens: list[Token]) -> list[Token]:
+    """``.5`` and ``.5E1`` are <exact_numeric_literal>s (``<period> <unsigned_decimal>``); sqlglot's
+    tokenizer splits them into '.' and a number, which its parser rejoins only in some positions
+    (not after DISTINCT or ALL).  Join them here unless the '.' follows a name (``t.5`` stays
+    malformed)."""
+    joined: list[Token] = []
+    for token in tokens:
+        previous = joined[-1] if joined else None
+        if (
+            token.token_type == TokenType.NUMBER
+            and previous is not None
+            and previous.token_type == TokenType.DOT
+            and previous.end + 1 == token.start
+            and "." not in token.text
+            and token.text[:1].isdigit()
+            and (len(joined) < 2 or joined[-2].token_type not in _QUALIFIER_END)
+        ):
+            joined[-1] = Token(TokenType.NUMBER, "." + token.text, previous.line, previous.col, previous.start,
+                               token.end, previous.comments)
+            continue
+        joined.append(token)
+    return joined
 
 
 def _token_error(text: str) -> AdqlError:

@@ -38,3 +38,23 @@ def test_cast_specification_still_needs_its_parenthesis(query: str) -> None:
     with pytest.raises(AdqlError) as info:
         validate(query)
     assert info.value.line == 1 and info.value.column
+
+
+@pytest.mark.parametrize(
+    ("query", "value"),
+    [
+        ("SELECT DISTINCT .5 FROM adqltest.points", "0.5"),
+        ("SELECT ALL .5E+1 FROM adqltest.points", "5.0"),
+        ("SELECT COUNT(DISTINCT .25) FROM adqltest.points", "0.25"),
+    ],
+)
+def test_exact_numeric_literal_with_leading_period_after_set_quantifier(query: str, value: str) -> None:
+    """<exact_numeric_literal> ::= <period> <unsigned_decimal> right after DISTINCT/ALL was a syntax error."""
+    accepts(query)
+    assert value in translate(query, CATALOG).sql
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE a = ..5", "SELECT t.5 FROM t", "SELECT a FROM t WHERE a = . 5"])
+def test_period_numbers_still_malformed(query: str) -> None:
+    with pytest.raises(AdqlError):
+        validate(query)
