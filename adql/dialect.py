@@ -169,9 +169,22 @@ def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
     return self.expression(exp.Cast(this=this, to=exp.Var(this=" ".join(words)), format=length))
 
 
+def _parse_adql_exists(self: AdqlParser) -> exp.Expr:
+    """EXISTS <table_subquery>: the subquery's <query_expression> may itself start with a
+    parenthesis (``EXISTS ((SELECT ...) UNION (SELECT ...))``), which sqlglot's own EXISTS
+    parsing takes for a function call."""
+    query = self._parse_select_or_expression()
+    if not isinstance(query, exp.Query):
+        self.raise_error("EXISTS takes a subquery")
+    query = self._parse_query_modifiers(query)  # ((SELECT ...) ORDER BY 1 OFFSET 2), as IN does
+    if not self._curr or self._curr.token_type != TokenType.R_PAREN:
+        self.raise_error("Expecting )")
+    return self.expression(exp.Exists(this=query.subquery(copy=False)))
+
+
 class AdqlParser(_Parser):
     FUNCTIONS: dict = {}
-    FUNCTION_PARSERS = {"CAST": _parse_adql_cast}
+    FUNCTION_PARSERS = {"CAST": _parse_adql_cast, "EXISTS": _parse_adql_exists}
     NO_PAREN_FUNCTION_PARSERS = {"CASE": lambda self: self._parse_case()}
     NO_PAREN_FUNCTIONS: dict = {}
     STRICT_CAST = True

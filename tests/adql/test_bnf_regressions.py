@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from adql import AdqlError, translate, validate
-from tests.adql.support import CATALOG
+from tests.adql.support import CATALOG, run
 
 
 def accepts(query: str) -> None:
@@ -58,3 +58,34 @@ def test_exact_numeric_literal_with_leading_period_after_set_quantifier(query: s
 def test_period_numbers_still_malformed(query: str) -> None:
     with pytest.raises(AdqlError):
         validate(query)
+
+
+_EXISTS_PARENTHESISED = [
+    "SELECT id FROM adqltest.points AS p WHERE EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id))",
+    "SELECT id FROM adqltest.points AS p WHERE EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id) "
+    "UNION (SELECT id FROM adqltest.other WHERE id < 0))",
+    "SELECT id FROM adqltest.points AS p WHERE NOT EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id) "
+    "ORDER BY 1 OFFSET 0)",
+]
+
+
+@pytest.mark.parametrize("query", _EXISTS_PARENTHESISED)
+def test_exists_predicate_with_parenthesised_query_expression(sky, query_dsn: str, query: str) -> None:
+    """<exists_predicate> ::= EXISTS <table_subquery> whose <query_expression> starts with
+    <query_set_primary> ::= ( <select_expression> ) was "unknown function 'EXISTS'"."""
+    accepts(query)
+    rows = run(query_dsn, translate(query, CATALOG).sql)
+    ids = {row[0] for row in rows}
+    if "NOT EXISTS" in query:
+        assert all(i >= 2000 for i in ids) and len(ids) == 8000
+    else:
+        assert ids == set(range(2000))
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE EXISTS (1)", "SELECT a FROM t WHERE EXISTS ((1))",
+                                   "SELECT a FROM t WHERE EXISTS (SELECT a FROM t",
+                                   "SELECT a FROM t WHERE EXISTS (SELECT a FROM t) AS x"])
+def test_exists_predicate_still_needs_a_subquery(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert info.value.line == 1
