@@ -142,6 +142,9 @@ class TableCompiler:
                 table_args = {k: v for k, v in inner.args.items() if k != "joins"}
                 base = exp.Table(**table_args)
                 return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"
+            if alias is None and _is_parenthesised_join(inner):
+                # <joined_table> ::= <left_paren> <joined_table> <right_paren>, nested
+                return "(" + self.table_reference(inner, scope) + ")"
             if alias is None or not isinstance(alias.this, exp.Identifier):
                 raise self.fail("a subquery in FROM needs a correlation name (AS name)", node)
             if alias.columns:
@@ -252,3 +255,12 @@ def output_info(item: OutputItem) -> ColumnInfo:
         utype=info.utype if info else None,
         description=info.description if info else None,
     )
+
+
+def _is_parenthesised_join(node: exp.Expr) -> bool:
+    """A joined table in one or more pairs of parentheses (no alias, no ORDER BY/OFFSET)."""
+    if not isinstance(node, exp.Subquery) or any(node.args.get(key) is not None
+                                                 for key in ("alias", "order", "offset", "limit")):
+        return False
+    inner = node.this
+    return (isinstance(inner, exp.Table) and bool(inner.args.get("joins"))) or _is_parenthesised_join(inner)

@@ -89,3 +89,25 @@ def test_exists_predicate_still_needs_a_subquery(query: str) -> None:
     with pytest.raises(AdqlError) as info:
         validate(query)
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM ((adqltest.points AS p JOIN adqltest.other AS o ON p.id = o.id))",
+        "SELECT COUNT(*) FROM (((adqltest.points AS p JOIN adqltest.other AS o ON p.id = o.id)))",
+        "SELECT COUNT(*) FROM adqltest.Mixed AS m RIGHT JOIN ((adqltest.points AS p JOIN adqltest.other AS o "
+        "ON p.id = o.id)) ON m.id = p.id",
+    ],
+)
+def test_joined_table_in_nested_parentheses(sky, query_dsn: str, query: str) -> None:
+    """<joined_table> ::= <left_paren> <joined_table> <right_paren> applied twice was taken for a
+    derived table without a correlation name."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2000,)]
+
+
+@pytest.mark.parametrize("query", ["SELECT * FROM ((a))", "SELECT * FROM ((SELECT x FROM a))"])
+def test_parenthesised_table_is_not_a_joined_table(query: str) -> None:
+    with pytest.raises(AdqlError):
+        validate(query)
