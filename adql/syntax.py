@@ -47,6 +47,10 @@ _CANNOT_END = frozenset(
      TokenType.INNER, TokenType.LEFT, TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.EXISTS}
 )
 
+# Tokens that end a value: "NOT NULL" right after one is a misspelt "IS NOT NULL".
+_VALUE_END = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING,
+                        TokenType.STRING, TokenType.R_PAREN, TokenType.NULL, TokenType.STAR, TokenType.END})
+
 _TOKEN_NAMES = {
     TokenType.SEMICOLON: "';' (an ADQL query is a single statement without a terminator)",
     TokenType.COLON: "':' (PostgreSQL '::' casts are not ADQL; use CAST(x AS type))",
@@ -253,8 +257,10 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             kind == TokenType.NULL
             and previous is not None
             and previous.token_type == TokenType.NOT
-            and (before is None or before.token_type != TokenType.IS)
+            and before is not None
+            and before.token_type in _VALUE_END
         ):
+            # "x NOT NULL"; "WHERE NOT NULL IN (...)" is <boolean_factor> ::= NOT <predicate>
             raise _error_at(text, previous.start, "NOT NULL is only valid as IS NOT NULL")
         before, previous = previous, token
     if previous is not None and previous.token_type in _CANNOT_END:

@@ -111,3 +111,26 @@ def test_joined_table_in_nested_parentheses(sky, query_dsn: str, query: str) -> 
 def test_parenthesised_table_is_not_a_joined_table(query: str) -> None:
     with pytest.raises(AdqlError):
         validate(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.points WHERE NOT NULL BETWEEN 1 AND 2",
+        "SELECT COUNT(*) FROM adqltest.points WHERE NOT NULL IN (1, 2)",
+        "SELECT COUNT(*) FROM adqltest.points WHERE id >= 0 AND NOT NULL = id",
+    ],
+)
+def test_boolean_factor_not_before_a_null_value(sky, query_dsn: str, query: str) -> None:
+    """<boolean_factor> ::= NOT <boolean_primary> whose predicate starts with the <value_expression>
+    NULL was taken for a misspelt IS NOT NULL."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(0,)]
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE a NOT NULL", "SELECT a FROM t WHERE (a) NOT NULL",
+                                   "SELECT a FROM t WHERE 'x' NOT NULL"])
+def test_not_null_after_a_value_is_still_an_error(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert "IS NOT NULL" in info.value.message
