@@ -210,7 +210,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         return sql, left
 
     def _check_union_types(self, a: OutputItem, b: OutputItem, node: exp.Expr) -> None:
-        kinds = {a.value.kind, b.value.kind} - {"null"}
+        # NULL fits any type; so does a column of an unknown table (syntax-only validation)
+        kinds = {a.value.kind, b.value.kind} - {"null", "unknown"}
         if len(kinds) > 1 and kinds != {"timestamp", "string"}:
             raise self.fail(f"column {a.name!r} has incompatible types in the combined queries "
                             f"({' and '.join(sorted(kinds))})", node)

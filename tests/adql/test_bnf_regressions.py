@@ -134,3 +134,23 @@ def test_not_null_after_a_value_is_still_an_error(query: str) -> None:
     with pytest.raises(AdqlError) as info:
         validate(query)
     assert "IS NOT NULL" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT s FROM t UNION SELECT 'x' FROM u",
+        "SELECT a, b FROM t EXCEPT SELECT CAST(c AS VARCHAR), 1 FROM u",
+        "SELECT a FROM t WHERE EXISTS (SELECT b FROM u INTERSECT SELECT POINT(1, 2) FROM v)",
+    ],
+)
+def test_query_set_expression_with_columns_of_unknown_tables(query: str) -> None:
+    """<query_set_expression> UNION/EXCEPT/INTERSECT: without a catalog a column's type is unknown
+    and must not be reported as incompatible with the other side."""
+    accepts(query)
+
+
+def test_query_set_expression_still_checks_known_types() -> None:
+    with pytest.raises(AdqlError) as info:
+        validate("SELECT 'x' FROM t UNION SELECT 1 FROM t")
+    assert "incompatible" in info.value.message
