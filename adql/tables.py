@@ -137,10 +137,10 @@ class TableCompiler:
         if isinstance(node, exp.Subquery):
             alias = node.args.get("alias")
             inner = node.this
-            if isinstance(inner, exp.Table) and inner.args.get("joins") and alias is None:
-                # a parenthesised joined table
+            if isinstance(inner, exp.Table | exp.Subquery) and inner.args.get("joins") and alias is None:
+                # a parenthesised joined table (its first table may be a derived table)
                 table_args = {k: v for k, v in inner.args.items() if k != "joins"}
-                base = exp.Table(**table_args)
+                base = type(inner)(**table_args)
                 return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"
             if alias is None and _is_parenthesised_join(inner):
                 # <joined_table> ::= <left_paren> <joined_table> <right_paren>, nested
@@ -263,4 +263,5 @@ def _is_parenthesised_join(node: exp.Expr) -> bool:
                                                  for key in ("alias", "order", "offset", "limit")):
         return False
     inner = node.this
-    return (isinstance(inner, exp.Table) and bool(inner.args.get("joins"))) or _is_parenthesised_join(inner)
+    return (isinstance(inner, exp.Table | exp.Subquery) and bool(inner.args.get("joins"))) or \
+        _is_parenthesised_join(inner)

@@ -154,3 +154,18 @@ def test_query_set_expression_still_checks_known_types() -> None:
     with pytest.raises(AdqlError) as info:
         validate("SELECT 'x' FROM t UNION SELECT 1 FROM t")
     assert "incompatible" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM ((SELECT id FROM adqltest.points) AS x JOIN adqltest.other AS o ON x.id = o.id)",
+        "SELECT COUNT(*) FROM (((SELECT id FROM adqltest.points) AS x JOIN (SELECT id FROM adqltest.other) AS y "
+        "USING (id)))",
+    ],
+)
+def test_parenthesised_joined_table_starting_with_a_derived_table(sky, query_dsn: str, query: str) -> None:
+    """( <qualified_join> ) whose first <table_reference> is <derived_table> <correlation_specification>
+    was "a subquery in FROM needs a correlation name"."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2000,)]
