@@ -407,8 +407,9 @@ class ExpressionCompiler:
             parts.append(f"ELSE {result.sql}")
         parts.append("END")
         model = self._common_type(results, node, "CASE results")
-        return Value("(" + " ".join(parts) + ")", model.kind, model.datatype, model.arraysize, model.xtype,
-                     aggregate=any(r.aggregate for r in results))
+        return self._computed_geometry(
+            Value("(" + " ".join(parts) + ")", model.kind, model.datatype, model.arraysize, model.xtype,
+                  aggregate=any(r.aggregate for r in results)), node)
 
     def _common_type(self: Compiler, values: list[Value], node: exp.Expr, what: str) -> Value:
         typed = [v for v in values if v.kind not in LOOSE]
@@ -418,7 +419,15 @@ class ExpressionCompiler:
         if PREDICATE in kinds:
             raise self.fail(f"{what} must be values, not conditions", node)
         if GEOMETRY in kinds:
-            raise self.fail(f"{what} cannot be geometries", node)
+            # geometries of one shape share one SQL representation (DALI double precision[])
+            shapes = {(v.xtype or "").lower() for v in typed}
+            if len(kinds) > 1 or len(shapes) != 1 or not shapes <= {"point", "circle", "polygon"}:
+                raise self.fail(f"{what} must be geometries of one shape (all points, all circles or all "
+                                "polygons)", node)
+            model = typed[0]
+            return Value(model.sql, GEOMETRY, model.datatype, "*" if len({v.arraysize for v in typed}) > 1
+                         else model.arraysize, model.xtype)
+
         if len(kinds) > 1 and kinds != {TIMESTAMP, STRING}:
             raise self.fail(f"{what} have incompatible types ({', '.join(sorted(kinds))})", node)
         model = typed[0]
@@ -428,6 +437,12 @@ class ExpressionCompiler:
                 datatype = promote(replace(model, datatype=datatype), other)
             return replace(model, datatype=datatype)
         return model
+
+    def _computed_geometry(self: Compiler, value: Value, node: exp.Expr) -> Value:
+        """A geometry computed by COALESCE or CASE is used like a column of its shape."""
+        if value.kind != GEOMETRY:
+            return value
+        return replace(value, geometry=self.column_geometry(value, node))
 
     def cast(self: Compiler, node: exp.Cast, scope: Scope) -> Value:
         target = node.args["to"].this if isinstance(node.args.get("to"), exp.Var) else ""
@@ -517,9 +532,10 @@ class ExpressionCompiler:
         if spec.name == "COALESCE":
             values = [self.expr(a, scope) for a in args]
             model = self._common_type(values, node, "COALESCE arguments")
-            return Value(f"COALESCE({', '.join(v.sql for v in values)})", model.kind, model.datatype,
-                         model.arraysize, model.xtype, info=_unit_only(model.info),
-                         aggregate=any(v.aggregate for v in values))
+            return self._computed_geometry(
+                Value(f"COALESCE({', '.join(v.sql for v in values)})", model.kind, model.datatype,
+                      model.arraysize, model.xtype, info=_unit_only(model.info),
+                      aggregate=any(v.aggregate for v in values)), node)
         if spec.name == "IN_UNIT":
             return self.in_unit(args, node, scope)
         return self.math_function(spec, args, node, scope)

@@ -169,3 +169,25 @@ def test_parenthesised_joined_table_starting_with_a_derived_table(sky, query_dsn
     was "a subquery in FROM needs a correlation name"."""
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(2000,)]
+
+
+def test_coalesce_expression_of_geometries(sky, query_dsn: str) -> None:
+    """<coalesce_expression> takes any <value_expression>, geometries included: arguments of one
+    shape give a geometry of that shape."""
+    query = ("SELECT id, COALESCE(pos, POINT(1, 2)) AS p, COORD2(COALESCE(pos, POINT(1, 2))) AS d, "
+             "AREA(COALESCE(shape, BOX(10, 20, 1, 1))) AS a FROM adqltest.regions "
+             "WHERE 1 = CONTAINS(POINT(10, 20), COALESCE(cone, CIRCLE(1, 2, 3))) ORDER BY id")
+    accepts(query)
+    translation = translate(query, CATALOG)
+    assert [(c.xtype, c.arraysize) for c in translation.columns[1:2]] == [("point", "2")]
+    rows = run(query_dsn, translation.sql)
+    assert [(row[0], list(row[1]), row[2]) for row in rows] == [(1, [10.0, 20.0], 20.0)]
+    assert 3.5 < rows[0][3] < 4.5  # the polygon of row 1 spans 2 x 2 degrees
+
+
+@pytest.mark.parametrize("query", ["SELECT COALESCE(pos, CIRCLE(1, 2, 3)) FROM adqltest.regions",
+                                   "SELECT COALESCE(pos, 1) FROM adqltest.regions"])
+def test_coalesce_expression_of_mixed_shapes_is_an_error(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "COALESCE" in info.value.message and info.value.line == 1
