@@ -284,9 +284,12 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         try:
             if group is not None:
                 for term in group.expressions:
-                    if isinstance(term, exp.Literal):
-                        raise self.fail("GROUP BY takes column references or expressions, not literals", term)
                     value = self.expr(term, scope)
+                    if isinstance(term, exp.Literal | exp.Null):
+                        # <group_by_term> ::= <value_expression>: a constant groups by its value; PostgreSQL
+                        # would read a bare integer as an output column position, a cast it does not
+                        pg_type = "text" if value.kind == STRING else "double precision"
+                        value = value.with_sql(f"CAST({value.sql} AS {pg_type})")
                     if value.aggregate:
                         raise self.fail("aggregate functions are not allowed in GROUP BY", term)
                     if value.kind == PREDICATE:
@@ -472,7 +475,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                         seen, self._columns_seen = self._columns_seen, None
                     self._item_columns.append((target, value.sql, seen))
                     self._order_aggregate = self._order_aggregate or value.aggregate
-                    if value.kind in (PREDICATE, GEOMETRY):
+                    if value.kind == PREDICATE:  # geometries sort as their DALI arrays
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "

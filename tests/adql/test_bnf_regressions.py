@@ -191,3 +191,20 @@ def test_coalesce_expression_of_mixed_shapes_is_an_error(query: str) -> None:
     with pytest.raises(AdqlError) as info:
         translate(query, CATALOG)
     assert "COALESCE" in info.value.message and info.value.line == 1
+
+
+def test_group_by_term_constant_value_expression(sky, query_dsn: str) -> None:
+    """<group_by_term> ::= <value_expression>, a literal included: it groups by its value (one group),
+    it is not an output column position."""
+    query = "SELECT COUNT(*) AS n, MAX(id) AS m FROM adqltest.points GROUP BY 2, 'x', NULL"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(10_000, 9_999)]
+    empty = "SELECT COUNT(*) FROM adqltest.points WHERE id < 0 GROUP BY 1"
+    assert run(query_dsn, translate(empty, CATALOG).sql) == []
+
+
+def test_order_by_expression_geometry(sky, query_dsn: str) -> None:
+    """<order_by_expression> ::= <value_expression> includes geometries; they sort as their DALI arrays."""
+    query = "SELECT id FROM adqltest.regions ORDER BY pos DESC, CIRCLE(1, 2, 3)"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,)]
