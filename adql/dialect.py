@@ -183,6 +183,16 @@ def _parse_adql_exists(self: AdqlParser) -> exp.Expr:
 
 
 class AdqlParser(_Parser):
+    def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
+                    alias_tokens: object = None) -> exp.Join | None:
+        """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as
+        the comma in ``a, b``, whose right side starts a new scope for later ON conditions."""
+        comma = self._curr is not None and self._curr.token_type == TokenType.COMMA
+        join = super()._parse_join(skip_join_token, parse_bracket, alias_tokens)  # type: ignore[arg-type]
+        if join is not None and not comma and not any(join.args.get(k) for k in ("side", "kind", "method")):
+            join.set("kind", "INNER")
+        return join
+
     FUNCTIONS: dict = {}
     FUNCTION_PARSERS = {"CAST": _parse_adql_cast, "EXISTS": _parse_adql_exists}
     NO_PAREN_FUNCTION_PARSERS = {"CASE": lambda self: self._parse_case()}

@@ -208,3 +208,22 @@ def test_order_by_expression_geometry(sky, query_dsn: str) -> None:
     query = "SELECT id FROM adqltest.regions ORDER BY pos DESC, CIRCLE(1, 2, 3)"
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,)]
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN adqltest.Mixed AS b FULL JOIN adqltest.regions AS c "
+         "ON a.id = c.id", 3 * 3 + 2),
+        ("SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN adqltest.Mixed AS b JOIN adqltest.Mixed AS c "
+         "ON a.id = c.id", 3 * 3),
+    ],
+)
+def test_qualified_join_without_join_specification_keeps_its_left_side(sky, query_dsn: str, query: str,
+                                                                        count: int) -> None:
+    """<qualified_join> ::= <table_reference> JOIN <table_reference> (no <join_specification>) was read
+    as a comma, so a following join's ON condition could not use the first table."""
+    accepts(query)
+    sql = translate(query, CATALOG).sql
+    assert "CROSS JOIN" in sql
+    assert run(query_dsn, sql) == [(count,)]
