@@ -200,7 +200,10 @@ class ExpressionCompiler:
             self.check_identifier(identifier, "name")
         current: Scope | None = scope
         while current is not None:
-            found = current.lookup(node)
+            try:
+                found = current.lookup(node)
+            except AdqlError as error:  # an ambiguous name: point at the reference
+                raise self.fail(error.message, node) from None
             if found is not None:
                 source, col, merged = found
                 sql = quote(col.name) if merged else source.column_sql(col.name)

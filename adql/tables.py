@@ -26,8 +26,10 @@ class TableCompiler:
     """FROM clauses; see the module docstring."""
 
     def from_clause(self: Compiler, from_: exp.From, joins: list[exp.Join], scope: Scope) -> str:
+        # a parenthesised join is compiled in the scope of the whole FROM clause: its left tables
+        # start with its own first table
+        segment_start = len(scope.sources)
         sql = self.table_reference(from_.this, scope)
-        segment_start = 0
         for join in joins:
             self._check_args(join, _JOIN_ARGS, "JOIN")
             if _is_comma_join(join):

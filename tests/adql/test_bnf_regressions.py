@@ -227,3 +227,18 @@ def test_qualified_join_without_join_specification_keeps_its_left_side(sky, quer
     sql = translate(query, CATALOG).sql
     assert "CROSS JOIN" in sql
     assert run(query_dsn, sql) == [(count,)]
+
+
+def test_named_columns_join_inside_parentheses_after_other_tables(sky, query_dsn: str) -> None:
+    """<named_columns_join> (USING) in a parenthesised <joined_table> that follows other FROM items:
+    the USING column was looked up in those items too and reported ambiguous."""
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS m, adqltest.points AS p LEFT JOIN "
+             "(adqltest.other AS o LEFT JOIN adqltest.regions AS r USING (id)) ON o.id = p.id")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3 * 10_000,)]
+
+
+def test_ambiguous_column_reference_has_a_position() -> None:
+    with pytest.raises(AdqlError) as info:
+        translate("SELECT r.id FROM (SELECT id, id FROM adqltest.points) AS r", CATALOG)
+    assert "ambiguous" in info.value.message and (info.value.line, info.value.column) == (1, 8)
