@@ -193,6 +193,9 @@ class AdqlParser(_Parser):
             join.set("kind", "INNER")
         return join
 
+    # NULL keeps its position, for error messages about it
+    PRIMARY_PARSERS = {**_Parser.PRIMARY_PARSERS,
+                       TokenType.NULL: lambda self, token: self.expression(exp.Null()).update_positions(token)}
     FUNCTIONS: dict = {}
     FUNCTION_PARSERS = {"CAST": _parse_adql_cast, "EXISTS": _parse_adql_exists}
     NO_PAREN_FUNCTION_PARSERS = {"CASE": lambda self: self._parse_case()}

@@ -242,3 +242,10 @@ def test_ambiguous_column_reference_has_a_position() -> None:
     with pytest.raises(AdqlError) as info:
         translate("SELECT r.id FROM (SELECT id, id FROM adqltest.points) AS r", CATALOG)
     assert "ambiguous" in info.value.message and (info.value.line, info.value.column) == (1, 8)
+
+
+def test_errors_about_null_have_a_position() -> None:
+    """<value_expression> ::= NULL: an error about it points at it."""
+    with pytest.raises(AdqlError) as info:
+        translate("SELECT DISTINCT id FROM adqltest.points ORDER BY NULL", CATALOG)
+    assert (info.value.line, info.value.column) == (1, 50)
