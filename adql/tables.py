@@ -60,6 +60,10 @@ class TableCompiler:
             if on is not None or using:
                 raise self.fail("NATURAL JOIN takes no ON or USING", join)
             names = self._common_columns(left_sources, right_sources)
+            for name in names:  # PostgreSQL: "common column name appears more than once"
+                for side, sources in (("left", left_sources), ("right", right_sources)):
+                    if _distinct_columns(name, sources, scope) > 1:
+                        raise self.fail(f"NATURAL JOIN column {name!r} is ambiguous in the {side} tables", join)
             self._merge(scope, names, left_sources, right_sources)
             return f"{left_sql} NATURAL {keyword} {right_sql}"
         if using:
@@ -68,8 +72,8 @@ class TableCompiler:
                 if not isinstance(identifier, exp.Identifier):
                     raise self.fail("USING takes a parenthesised list of column names", join)
                 self.check_identifier(identifier, "column name")
-                name_left = self._join_column(identifier, left_sources, join, "left")
-                self._join_column(identifier, right_sources, join, "right")
+                name_left = self._join_column(identifier, left_sources, join, "left", scope)
+                self._join_column(identifier, right_sources, join, "right", scope)
                 names.append(name_left)
             self._merge(scope, names, left_sources, right_sources)
             return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
@@ -100,7 +104,8 @@ class TableCompiler:
                 raise self.fail("FULL OUTER JOIN needs ON conditions of the form left.column = right.column "
                                 "(joined with AND), or USING", conjunct)
 
-    def _join_column(self: Compiler, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str) -> str:
+    def _join_column(self: Compiler, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str,
+                     scope: Scope) -> str:
         hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]
         if not hits and any(s.open for s in sources):
             source = next(s for s in sources if s.open)
@@ -109,7 +114,7 @@ class TableCompiler:
             return column.name
         if not hits:
             raise self.fail(f"USING column {identifier.this!r} is not in the {side} table", identifier)
-        if len(hits) > 1:
+        if len(hits) > 1 and _distinct_columns(hits[0][1].name, sources, scope) > 1:
             raise self.fail(f"USING column {identifier.this!r} is ambiguous in the {side} tables", identifier)
         return hits[0][1].name
 
@@ -267,3 +272,12 @@ def _is_parenthesised_join(node: exp.Expr) -> bool:
     inner = node.this
     return (isinstance(inner, exp.Table | exp.Subquery) and bool(inner.args.get("joins"))) or \
         _is_parenthesised_join(inner)
+
+
+def _distinct_columns(name: str, sources: list[Source], scope: Scope) -> int:
+    """How many columns ``name`` denotes in ``sources``: the columns an earlier USING or NATURAL
+    join merged count once."""
+    owners = [s for s in sources if any(c.name == name for c in s.columns)]
+    merged = scope.merged.get(name.lower(), [])
+    outside = [s for s in owners if s not in merged]
+    return len(outside) + (1 if len(outside) < len(owners) else 0)

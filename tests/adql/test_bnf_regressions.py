@@ -249,3 +249,33 @@ def test_errors_about_null_have_a_position() -> None:
     with pytest.raises(AdqlError) as info:
         translate("SELECT DISTINCT id FROM adqltest.points ORDER BY NULL", CATALOG)
     assert (info.value.line, info.value.column) == (1, 50)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b USING (id) "
+         "JOIN adqltest.Mixed AS c USING (id)", 3),
+        ("SELECT COUNT(*) FROM adqltest.points AS a NATURAL JOIN adqltest.other AS b "
+         "NATURAL JOIN adqltest.regions AS c", 0),
+    ],
+)
+def test_named_columns_join_after_a_merging_join(sky, query_dsn: str, query: str, count: int) -> None:
+    """<named_columns_join> / NATURAL after a join that merged the column: it is one column, not two."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(count,)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b ON a.id = b.id "
+        "JOIN adqltest.Mixed AS c USING (id)",
+        "SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b NATURAL JOIN adqltest.Mixed AS c",
+    ],
+)
+def test_join_on_a_column_twice_in_the_left_tables_is_an_error(query: str) -> None:
+    """PostgreSQL: 'common column name appears more than once in left table'; an ADQL error instead."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "ambiguous in the left tables" in info.value.message and info.value.line == 1
