@@ -477,6 +477,14 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     self._order_aggregate = self._order_aggregate or value.aggregate
                     if value.kind == PREDICATE:  # geometries sort as their DALI arrays
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
+                    bare = target
+                    while isinstance(bare, exp.Paren):
+                        bare = bare.this
+                    if isinstance(bare, exp.Literal | exp.Null):
+                        # a constant value (not a position); PostgreSQL would read it as a position
+                        # or reject it ("non-integer constant in ORDER BY")
+                        pg_type = "text" if value.kind == STRING else "double precision"
+                        value = value.with_sql(f"CAST({value.sql} AS {pg_type})")
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "
                                         "select list", target)

@@ -641,6 +641,9 @@ class ExpressionCompiler:
             self.in_aggregate = False
         if value.kind == PREDICATE:
             raise self.fail(f"{spec.name} needs a value, not a condition", arg)
+        if value.kind == NULL and spec.name != "COUNT":
+            # <general_set_function> of NULL: PostgreSQL cannot choose AVG/SUM/MIN/MAX of an untyped NULL
+            value = Value(f"CAST({value.sql} AS double precision)", NUMBER, "double")
         if spec.name == "COUNT":
             return Value(f"COUNT({quantifier}{value.sql})", NUMBER, "long", aggregate=True, name="count")
         if spec.name == "IVO_STRING_AGG":

@@ -279,3 +279,20 @@ def test_join_on_a_column_twice_in_the_left_tables_is_an_error(query: str) -> No
     with pytest.raises(AdqlError) as info:
         translate(query, CATALOG)
     assert "ambiguous in the left tables" in info.value.message and info.value.line == 1
+
+
+def test_general_set_function_of_null(sky, query_dsn: str) -> None:
+    """<general_set_function> of the <value_expression> NULL: PostgreSQL cannot resolve avg(unknown)."""
+    query = "SELECT AVG(NULL), SUM((NULL)), MAX(NULL), MIN(ALL NULL), COUNT(NULL) FROM adqltest.points"
+    accepts(query)
+    translation = translate(query, CATALOG)
+    assert run(query_dsn, translation.sql) == [(None, None, None, None, 0)]
+    assert [c.datatype for c in translation.columns] == ["double"] * 4 + ["long"]
+
+
+def test_order_by_constant_value_expression(sky, query_dsn: str) -> None:
+    """<order_by_expression> ::= <value_expression> that is a constant other than an unsigned integer
+    (a position): PostgreSQL rejected "non-integer constant in ORDER BY" or read (1) as a position."""
+    query = "SELECT id FROM adqltest.points WHERE id < 3 ORDER BY (NULL) DESC, 'x', (5), 1 DESC"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,), (0,)]
