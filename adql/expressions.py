@@ -519,11 +519,11 @@ class ExpressionCompiler:
             if isinstance(arg, exp.Star | exp.Distinct):
                 raise self.fail(f"{spec.name} does not accept {_describe(arg)}", arg)
         if spec.category == "geometry" or spec.name in ("IVO_HEALPIX_CENTER", "IVO_EPOCH_PROP_POS"):
-            return self.geometry_function(spec, args, node, scope)
+            return _with_aggregates(self.geometry_function(spec, args, node, scope), args)
         if spec.name in fn.GW_FUNCTIONS:
-            return self.geometry_function(spec, args, node, scope)
+            return _with_aggregates(self.geometry_function(spec, args, node, scope), args)
         if spec.name == "IVO_HEALPIX_INDEX":
-            return self.healpix_index(args, node, scope)
+            return _with_aggregates(self.healpix_index(args, node, scope), args)
         if spec.name in ("IVO_HASWORD", "IVO_NOCASEMATCH"):
             values = [self.expect(self.expr(a, scope), (STRING,), a, f"an argument of {spec.name}") for a in args]
             pg = "adql_hasword" if spec.name == "IVO_HASWORD" else "adql_nocasematch"
@@ -668,6 +668,23 @@ class ExpressionCompiler:
             sql = f"CAST(SUM({quantifier}{value.sql}) AS double precision)"
             datatype = "double"
         return Value(sql, NUMBER, datatype, info=_unit_only(value.info), aggregate=True, name="sum")
+
+
+def _contains_aggregate(node: exp.Expr) -> bool:
+    """Whether an aggregate function is called in ``node`` (not counting subqueries)."""
+    if isinstance(node, exp.Query | exp.Subquery):
+        return False
+    if isinstance(node, exp.Anonymous) and isinstance(node.this, str) and node.this.upper() in fn.AGGREGATES:
+        return True
+    return any(_contains_aggregate(child) for child in node.iter_expressions())
+
+
+def _with_aggregates(value: Value, args: list[exp.Expr]) -> Value:
+    """Geometry functions build their SQL from parts; an aggregate in an argument makes the value an
+    aggregate (for the GROUP BY checks) as for any other function."""
+    if value.aggregate or not any(_contains_aggregate(arg) for arg in args):
+        return value
+    return replace(value, aggregate=True)
 
 
 def _unit_only(info: ColumnInfo | None) -> ColumnInfo | None:

@@ -296,3 +296,25 @@ def test_order_by_constant_value_expression(sky, query_dsn: str) -> None:
     query = "SELECT id FROM adqltest.points WHERE id < 3 ORDER BY (NULL) DESC, 'x', (5), 1 DESC"
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,), (0,)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT BOX(1, 2, 3, SUM(ra)), ra FROM adqltest.points",
+        "SELECT ra FROM adqltest.points ORDER BY CIRCLE(1, 2, COUNT(*))",
+        "SELECT ra FROM adqltest.points ORDER BY DISTANCE(1, 2, 3, COUNT(*))",
+    ],
+)
+def test_geometry_value_function_of_an_aggregate_groups_the_query(query: str) -> None:
+    """<geometry_value_function>/<distance_function> with a <set_function_specification> argument makes
+    the query grouped: an ungrouped column is an ADQL error, not a PostgreSQL one."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "GROUP BY" in info.value.message and info.value.line == 1
+
+
+def test_geometry_value_function_of_aggregates_runs(sky, query_dsn: str) -> None:
+    query = "SELECT COORD2(POINT(1, MAX(dec))), ivo_healpix_index(0, MIN(ra), 0) FROM adqltest.points"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(90.0, 4)]
