@@ -425,7 +425,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         for key in merged_first:
             source = scope.merged[key][0]
             col = next(c for c in source.columns if c.name.lower() == key)
-            items.append(OutputItem(col.name, self._column_value(col, quote(col.name), source)))
+            items.append(OutputItem(col.name, self._column_value(col, scope.merged_sql.get(key, quote(col.name)),
+                                                                 source)))
             done.add(key)
         for source in sources:
             for col in source.columns:

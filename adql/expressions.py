@@ -206,7 +206,8 @@ class ExpressionCompiler:
                 raise self.fail(error.message, node) from None
             if found is not None:
                 source, col, merged = found
-                sql = quote(col.name) if merged else source.column_sql(col.name)
+                sql = current.merged_sql.get(col.name.lower(), quote(col.name)) if merged else \
+                    source.column_sql(col.name)
                 if current is scope:
                     self.note_column(sql)
                 kind = kind_of_column(col.info)

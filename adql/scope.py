@@ -95,6 +95,9 @@ class Scope:
     sources: list[Source] = field(default_factory=list)
     parent: Scope | None = None
     merged: dict[str, list[Source]] = field(default_factory=dict)  # USING/NATURAL columns (lower name)
+    # their SQL: the left or right table's column, or COALESCE of both (FULL), as PostgreSQL defines them;
+    # qualified, so a same-named column of another FROM item does not make it ambiguous
+    merged_sql: dict[str, str] = field(default_factory=dict)
     ctes: dict[str, tuple[str, bool, list[SourceColumn]]] = field(default_factory=dict)
 
     def find_cte(self, identifier: exp.Identifier) -> tuple[str, list[SourceColumn]] | None:

@@ -61,10 +61,10 @@ class TableCompiler:
                 raise self.fail("NATURAL JOIN takes no ON or USING", join)
             names = self._common_columns(left_sources, right_sources)
             for name in names:  # PostgreSQL: "common column name appears more than once"
-                for side, sources in (("left", left_sources), ("right", right_sources)):
+                for which, sources in (("left", left_sources), ("right", right_sources)):
                     if _distinct_columns(name, sources, scope) > 1:
-                        raise self.fail(f"NATURAL JOIN column {name!r} is ambiguous in the {side} tables", join)
-            self._merge(scope, names, left_sources, right_sources)
+                        raise self.fail(f"NATURAL JOIN column {name!r} is ambiguous in the {which} tables", join)
+            self._merge(scope, names, left_sources, right_sources, side)
             return f"{left_sql} NATURAL {keyword} {right_sql}"
         if using:
             names = []
@@ -75,7 +75,7 @@ class TableCompiler:
                 name_left = self._join_column(identifier, left_sources, join, "left", scope)
                 self._join_column(identifier, right_sources, join, "right", scope)
                 names.append(name_left)
-            self._merge(scope, names, left_sources, right_sources)
+            self._merge(scope, names, left_sources, right_sources, side)
             return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
         if on is not None:
             condition = self.condition(on, scope)
@@ -130,10 +130,14 @@ class TableCompiler:
                     names.append(col.name)
         return names
 
-    def _merge(self: Compiler, scope: Scope, names: list[str], left: list[Source], right: list[Source]) -> None:
+    def _merge(self: Compiler, scope: Scope, names: list[str], left: list[Source], right: list[Source],
+               side: str) -> None:
         for name in names:
+            left_sql, right_sql = _side_sql(name, left, scope), _side_sql(name, right, scope)
             owners = [s for s in left + right if any(c.name == name for c in s.columns)]
             scope.merged[name.lower()] = owners
+            scope.merged_sql[name.lower()] = {"": left_sql, "LEFT": left_sql, "RIGHT": right_sql}.get(
+                side, f"COALESCE({left_sql}, {right_sql})")
 
     def table_reference(self: Compiler, node: exp.Expr, scope: Scope) -> str:
         if isinstance(node, exp.Table):
@@ -281,3 +285,15 @@ def _distinct_columns(name: str, sources: list[Source], scope: Scope) -> int:
     merged = scope.merged.get(name.lower(), [])
     outside = [s for s in owners if s not in merged]
     return len(outside) + (1 if len(outside) < len(owners) else 0)
+
+
+def _side_sql(name: str, sources: list[Source], scope: Scope) -> str:
+    """The SQL of column ``name`` on one side of a USING/NATURAL join (merged by an earlier join, or
+    the one table's column)."""
+    merged = scope.merged.get(name.lower(), [])
+    if any(s in merged for s in sources) and name.lower() in scope.merged_sql:
+        return scope.merged_sql[name.lower()]
+    for source in sources:
+        if any(c.name == name for c in source.columns):
+            return source.column_sql(name)
+    return quote(name)

@@ -318,3 +318,24 @@ def test_geometry_value_function_of_aggregates_runs(sky, query_dsn: str) -> None
     query = "SELECT COORD2(POINT(1, MAX(dec))), ivo_healpix_index(0, MIN(ra), 0) FROM adqltest.points"
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(90.0, 4)]
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT COUNT(*) FROM (SELECT * FROM adqltest.regions AS a NATURAL JOIN adqltest.regions AS b, "
+         "adqltest.regions AS c) AS q", [(4,)]),
+        ("SELECT id FROM adqltest.regions AS a FULL JOIN adqltest.Mixed AS b USING (id) ORDER BY id",
+         [(1,), (2,), (10,), (20,), (30,)]),
+        ("SELECT COUNT(*) FROM (SELECT * FROM adqltest.regions AS r RIGHT JOIN adqltest.Mixed AS o USING (id), "
+         "adqltest.regions AS z) AS q", [(6,)]),
+        ("SELECT o.id, COUNT(*) FROM adqltest.regions AS r RIGHT JOIN adqltest.other AS o USING (id), "
+         "adqltest.regions AS z WHERE o.id < 3 GROUP BY o.id ORDER BY o.id", [(0, 2), (1, 2), (2, 2)]),
+    ],
+)
+def test_merged_join_column_next_to_a_same_named_column(sky, query_dsn: str, query: str, rows: list) -> None:
+    """The column merged by <named_columns_join> or NATURAL was written unqualified, ambiguous in
+    PostgreSQL when another FROM item has a column of that name; it is now the left, right or
+    COALESCE of both columns, as the join type defines it."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == rows
