@@ -22,7 +22,7 @@ from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
-from adql.tables import TableCompiler, output_info
+from adql.tables import TableCompiler, distinct_output_columns, unique_names
 from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value
 
 _SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "offset", "limit",
@@ -175,10 +175,10 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                 raise self.fail(f"WITH query {identifier.this!r} is defined twice", cte)
             sql, items = self.query(cte.this, scope)
             sql_name = self.new_alias("w")
-            columns = [SourceColumn(item.name, output_info(item)) for item in items]
+            columns, column_list = distinct_output_columns(items)
             name = identifier.this if identifier.quoted else identifier.this
             scope.ctes[name] = (sql_name, identifier.quoted, columns)
-            parts.append(f"{quote(sql_name)} AS ({sql})")
+            parts.append(f"{quote(sql_name)}{column_list} AS ({sql})")
         return "WITH " + ", ".join(parts) + " "
 
     def set_operation(self, node: exp.Expr, scope: Scope) -> tuple[str, list[OutputItem]]:
@@ -434,7 +434,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     col.name.lower(), []
                 ):
                     continue
-                items.append(OutputItem(col.name, self._column_value(col, source.column_sql(col.name), source)))
+                items.append(OutputItem(col.name, self._column_value(col, source.sql_of(col), source)))
         return items
 
     def _column_value(self, col: SourceColumn, sql: str, source: Source) -> Value:
@@ -541,15 +541,3 @@ def _union_item(a: OutputItem, b: OutputItem) -> OutputItem:
     return a
 
 
-def unique_names(names: list[str]) -> list[str]:
-    """Output names made unique (case-insensitively) by numbering repeats."""
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        candidate, count = name, 1
-        while candidate.lower() in seen:
-            count += 1
-            candidate = f"{name}_{count}"
-        seen.add(candidate.lower())
-        result.append(candidate)
-    return result

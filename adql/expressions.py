@@ -207,7 +207,7 @@ class ExpressionCompiler:
             if found is not None:
                 source, col, merged = found
                 sql = current.merged_sql.get(col.name.lower(), quote(col.name)) if merged else \
-                    source.column_sql(col.name)
+                    source.sql_of(col)
                 if current is scope:
                     self.note_column(sql)
                 kind = kind_of_column(col.info)

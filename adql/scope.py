@@ -50,6 +50,7 @@ def suggest(name: str, options: list[str]) -> str | None:
 class SourceColumn:
     name: str  # as stored / as output by a derived table
     info: ColumnInfo
+    sql_name: str | None = None  # the SQL name when it differs (repeated output names of a subquery)
 
 
 @dataclass
@@ -72,6 +73,9 @@ class Source:
 
     def column_sql(self, name: str) -> str:
         return f"{quote(self.alias)}.{quote(name)}"
+
+    def sql_of(self, column: SourceColumn) -> str:
+        return self.column_sql(column.sql_name or column.name)
 
     def qualifier_matches(self, table: exp.Identifier, schema: exp.Identifier | None) -> bool:
         if self.aliased or self.table is None:

@@ -168,10 +168,11 @@ class TableCompiler:
             if node.args.get("order") is not None or node.args.get("offset") is not None:
                 sql, items = self._query_modifiers(node, sql, items, scope)
             internal = self.new_alias("q")
-            source = Source(internal, alias.this.this, [SourceColumn(i.name, output_info(i)) for i in items],
+            columns, column_list = distinct_output_columns(items)
+            source = Source(internal, alias.this.this, columns,
                             ref_name=alias.this.this, ref_quoted=alias.this.quoted, aliased=True)
             self._add_source(scope, source, node)
-            return f"({sql}) AS {quote(internal)}"
+            return f"({sql}) AS {quote(internal)}{column_list}"
         raise self.fail("expected a table, a joined table or a subquery", node)
 
     def named_table(self: Compiler, node: exp.Table, scope: Scope) -> str:
@@ -294,6 +295,34 @@ def _side_sql(name: str, sources: list[Source], scope: Scope) -> str:
     if any(s in merged for s in sources) and name.lower() in scope.merged_sql:
         return scope.merged_sql[name.lower()]
     for source in sources:
-        if any(c.name == name for c in source.columns):
-            return source.column_sql(name)
+        for column in source.columns:
+            if column.name == name:
+                return source.sql_of(column)
     return quote(name)
+
+
+def distinct_output_columns(items: list[OutputItem]) -> tuple[list[SourceColumn], str]:
+    """The columns of a derived table or WITH query, and the SQL column list that gives repeated
+    output names (SELECT a, a or SELECT * of a join) distinct SQL names, so that the outer query can
+    select each (SELECT *); a reference by the repeated name stays ambiguous."""
+    names = [item.name for item in items]
+    sql_names = unique_names(names)
+    if sql_names == names:
+        return [SourceColumn(item.name, output_info(item)) for item in items], ""
+    columns = [SourceColumn(item.name, output_info(item), sql_name=sql_name)
+               for item, sql_name in zip(items, sql_names, strict=True)]
+    return columns, " (" + ", ".join(quote(n) for n in sql_names) + ")"
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Output names made unique (case-insensitively) by numbering repeats."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        candidate, count = name, 1
+        while candidate.lower() in seen:
+            count += 1
+            candidate = f"{name}_{count}"
+        seen.add(candidate.lower())
+        result.append(candidate)
+    return result

@@ -339,3 +339,21 @@ def test_merged_join_column_next_to_a_same_named_column(sky, query_dsn: str, que
     COALESCE of both columns, as the join type defines it."""
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == rows
+
+
+@pytest.mark.parametrize(
+    ("query", "second"),
+    [
+        ("SELECT * FROM (SELECT id, id FROM adqltest.regions) AS r ORDER BY 1", 1),
+        ("WITH w AS (SELECT a.id, b.id FROM adqltest.regions AS a, adqltest.regions AS b WHERE a.id = b.id) "
+         "SELECT * FROM w ORDER BY 1", 1),
+        ("SELECT q.* FROM (SELECT * FROM adqltest.regions AS a JOIN adqltest.regions AS b ON a.id = b.id) AS q "
+         "ORDER BY 1", 5),
+    ],
+)
+def test_derived_table_with_repeated_column_names(sky, query_dsn: str, query: str, second: int) -> None:
+    """<derived_table> / <with_query> whose select list repeats a name (SELECT a, a or SELECT * of a
+    join): SELECT * of it was ambiguous in PostgreSQL; the repeated names get distinct SQL names."""
+    accepts(query)
+    rows = run(query_dsn, translate(query, CATALOG).sql)
+    assert [(row[0], row[second]) for row in rows] == [(1, 1), (2, 2)]
