@@ -10,6 +10,7 @@ of other dialects can never leak through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -285,11 +286,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
             if group is not None:
                 for term in group.expressions:
                     value = self.expr(term, scope)
-                    if isinstance(term, exp.Literal | exp.Null):
-                        # <group_by_term> ::= <value_expression>: a constant groups by its value; PostgreSQL
-                        # would read a bare integer as an output column position, a cast it does not
-                        pg_type = "text" if value.kind == STRING else "double precision"
-                        value = value.with_sql(f"CAST({value.sql} AS {pg_type})")
+                    # <group_by_term> ::= <value_expression>: a constant groups by its value
+                    value = _constant_as_value(value)
                     if value.aggregate:
                         raise self.fail("aggregate functions are not allowed in GROUP BY", term)
                     if value.kind == PREDICATE:
@@ -478,14 +476,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     self._order_aggregate = self._order_aggregate or value.aggregate
                     if value.kind == PREDICATE:  # geometries sort as their DALI arrays
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
-                    bare = target
-                    while isinstance(bare, exp.Paren):
-                        bare = bare.this
-                    if isinstance(bare, exp.Literal | exp.Null):
-                        # a constant value (not a position); PostgreSQL would read it as a position
-                        # or reject it ("non-integer constant in ORDER BY")
-                        pg_type = "text" if value.kind == STRING else "double precision"
-                        value = value.with_sql(f"CAST({value.sql} AS {pg_type})")
+                    value = _constant_as_value(value)  # a constant value, not a position
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "
                                         "select list", target)
@@ -511,6 +502,19 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         finally:
             self.aggregates_allowed, self.in_aggregate, self._columns_seen = saved
         return f"({sql})", items
+
+
+_SQL_CONSTANT = re.compile(r"\(*('(?:[^']|'')*'|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NULL)\)*\Z")
+
+
+def _constant_as_value(value: Value) -> Value:
+    """A GROUP BY / ORDER BY term whose SQL is a bare literal (also after constant folding, e.g.
+    COORDSYS(...) -> 'ICRS'): PostgreSQL would read an integer as an output column position and
+    reject other constants ("non-integer constant in ORDER BY"); a cast makes it a value."""
+    if not _SQL_CONSTANT.match(value.sql.strip()):
+        return value
+    pg_type = "text" if value.kind == STRING else "double precision"
+    return value.with_sql(f"CAST({value.sql} AS {pg_type})")
 
 
 _PG_TYPES = {"boolean": "boolean", "short": "smallint", "int": "integer", "long": "bigint", "float": "real",

@@ -357,3 +357,12 @@ def test_derived_table_with_repeated_column_names(sky, query_dsn: str, query: st
     accepts(query)
     rows = run(query_dsn, translate(query, CATALOG).sql)
     assert [(row[0], row[second]) for row in rows] == [(1, 1), (2, 2)]
+
+
+def test_order_and_group_by_folded_constants(sky, query_dsn: str) -> None:
+    """A <value_expression> the translator folds to a literal (COORDSYS(...) is 'ICRS') in ORDER BY or
+    GROUP BY: PostgreSQL rejected "non-integer constant"."""
+    query = ("SELECT COUNT(*) FROM adqltest.points WHERE id < 3 GROUP BY COORDSYS(POINT(1, 2)) "
+             "ORDER BY COORDSYS(CIRCLE(1, 2, 3))")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3,)]
