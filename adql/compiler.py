@@ -24,7 +24,7 @@ from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, 
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
 from adql.tables import TableCompiler, distinct_output_columns, unique_names
-from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value
+from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value, retyped_query, sql_type
 
 _SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "offset", "limit",
                           "distinct", "joins", "with_"})
@@ -194,6 +194,16 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                             f"({len(left)} and {len(right)})", node)
         for a, b in zip(left, right, strict=False):
             self._check_union_types(a, b, node)
+        # a bare NULL column of one side takes the other side's type (else PostgreSQL makes it text)
+        for side, other, which in ((left, right, "left"), (right, left, "right")):
+            types = {i: sql_type(b.value) for i, (a, b) in enumerate(zip(side, other, strict=False))
+                     if a.value.kind == NULL and sql_type(b.value) is not None}
+            if types:
+                names = [item.name for item in side]
+                if which == "left":
+                    left_sql = retyped_query(f"({left_sql})", names, types, self.new_alias("s"))[1:-1]
+                else:
+                    right_sql = retyped_query(f"({right_sql})", names, types, self.new_alias("s"))[1:-1]
         left = [_union_item(a, b) for a, b in zip(left, right, strict=False)] + left[len(right):]
         sql = f"({left_sql}) {keyword} ({right_sql})"
         if node.args.get("limit") is not None:

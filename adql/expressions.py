@@ -36,6 +36,8 @@ from adql.values import (
     TIMESTAMP,
     UNKNOWN,
     Value,
+    retyped_query,
+    sql_type,
 )
 
 if TYPE_CHECKING:
@@ -339,6 +341,8 @@ class ExpressionCompiler:
             if len(columns) != 1:
                 raise self.fail("the subquery of IN must return exactly one column", node)
             self.check_comparable(value, columns[0].value, node)
+            if columns[0].value.kind == NULL and sql_type(value) is not None:
+                sql = retyped_query(sql, [columns[0].name], {0: sql_type(value)}, self.new_alias("s"))
             return Value(f"({value.sql} IN {sql})", PREDICATE)
         items = node.expressions
         if not items or node.args.get("unnest") or node.args.get("field"):

@@ -366,3 +366,19 @@ def test_order_and_group_by_folded_constants(sky, query_dsn: str) -> None:
              "ORDER BY COORDSYS(CIRCLE(1, 2, 3))")
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(3,)]
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.points WHERE id IN (SELECT NULL FROM adqltest.other)", [(0,)]),
+        ("(SELECT NULL AS x, name FROM adqltest.points WHERE id = 1 ORDER BY 2) UNION ALL "
+         "(SELECT 2.5, 'y' FROM adqltest.other WHERE id = 1) ORDER BY 1", [(2.5, "y"), (None, "star 1 beta")]),
+    ],
+)
+def test_bare_null_column_of_a_subquery_takes_the_other_type(sky, query_dsn: str, query: str, rows: list) -> None:
+    """<in_predicate> with a <table_subquery> selecting NULL, and a <query_set_expression> whose
+    parenthesised side selects NULL: PostgreSQL types such a column text ("operator does not exist:
+    integer = text", "UNION types text and double precision cannot be matched")."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == rows
