@@ -646,9 +646,12 @@ class ExpressionCompiler:
             self.in_aggregate = False
         if value.kind == PREDICATE:
             raise self.fail(f"{spec.name} needs a value, not a condition", arg)
-        if value.kind == NULL and spec.name != "COUNT":
+        if value.kind == NULL and spec.name in ("AVG", "SUM"):
             # <general_set_function> of NULL: PostgreSQL cannot choose AVG/SUM/MIN/MAX of an untyped NULL
             value = Value(f"CAST({value.sql} AS double precision)", NUMBER, "double")
+        elif value.kind == NULL and spec.name in ("MIN", "MAX"):
+            # the result stays an untyped NULL for the type checks (its SQL type is double precision)
+            value = value.with_sql(f"CAST({value.sql} AS double precision)")
         if spec.name == "COUNT":
             return Value(f"COUNT({quantifier}{value.sql})", NUMBER, "long", aggregate=True, name="count")
         if spec.name == "IVO_STRING_AGG":

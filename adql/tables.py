@@ -60,7 +60,9 @@ class TableCompiler:
             if on is not None or using:
                 raise self.fail("NATURAL JOIN takes no ON or USING", join)
             names = self._common_columns(left_sources, right_sources)
-            for name in names:  # PostgreSQL: "common column name appears more than once"
+            # PostgreSQL: "common column name appears more than once" (without a catalog the tables'
+            # columns are not known)
+            for name in names if not self.permissive else ():
                 for which, sources in (("left", left_sources), ("right", right_sources)):
                     if _distinct_columns(name, sources, scope) > 1:
                         raise self.fail(f"NATURAL JOIN column {name!r} is ambiguous in the {which} tables", join)

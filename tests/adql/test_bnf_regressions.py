@@ -287,7 +287,7 @@ def test_general_set_function_of_null(sky, query_dsn: str) -> None:
     accepts(query)
     translation = translate(query, CATALOG)
     assert run(query_dsn, translation.sql) == [(None, None, None, None, 0)]
-    assert [c.datatype for c in translation.columns] == ["double"] * 4 + ["long"]
+    assert [c.datatype for c in translation.columns] == ["double", "double", "char", "char", "long"]
 
 
 def test_order_by_constant_value_expression(sky, query_dsn: str) -> None:
