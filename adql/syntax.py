@@ -316,6 +316,13 @@ def parse(adql: str | bytes) -> exp.Expr:
         trees = parser.parse(tokens, text)
     except ParseError as err:
         raise _parse_error(text, err) from None
+    except TokenError:
+        # sqlglot re-reads some words as a data type with its default tokenizer (a column list with
+        # types after a table alias); whatever it stumbled on is not ADQL
+        token = parser._curr or parser._prev  # noqa: SLF001
+        if token is None:
+            raise AdqlError("syntax error") from None
+        raise _error_at(text, token.start, f"syntax error near {token.text!r}") from None
     except RecursionError:
         raise AdqlError("the query is nested too deeply") from None
     trees = [tree for tree in trees if tree is not None]

@@ -382,3 +382,12 @@ def test_bare_null_column_of_a_subquery_takes_the_other_type(sky, query_dsn: str
     integer = text", "UNION types text and double precision cannot be matched")."""
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == rows
+
+
+@pytest.mark.parametrize("query", ['SELECT x FROM t AS "a""b1" ("a""b1" "c""d")', 'SELECT * FROM t AS x ( a "a""b" )'])
+def test_typed_column_list_after_a_correlation_name_is_an_adql_error(query: str) -> None:
+    """Not ADQL (<correlation_specification> takes no column list): sqlglot's re-tokenising of the
+    'type' raised its own TokenError instead of an AdqlError."""
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert info.value.line == 1
