@@ -242,15 +242,15 @@ class ExpressionCompiler:
         return inner.with_sql(f"({inner.sql})")
 
     def negate(self: Compiler, node: exp.Neg, scope: Scope) -> Value:
-        inner = self.expect(self.expr(node.this, scope), (NUMBER,), node, "the operand of unary minus")
+        inner = _typed_null(self.expect(self.expr(node.this, scope), (NUMBER,), node, "the operand of unary minus"))
         const = -inner.const if isinstance(inner.const, int | float) else NOT_CONSTANT
         return Value(f"(- {inner.sql})", NUMBER, inner.datatype, info=_unit_only(inner.info), const=const,
                      aggregate=inner.aggregate)
 
     def arithmetic(self: Compiler, node: exp.Binary, scope: Scope) -> Value:
         op = _ARITHMETIC[type(node)]
-        left = self.expect(self.expr(node.this, scope), (NUMBER,), node, f"an operand of '{op}'")
-        right = self.expect(self.expr(node.expression, scope), (NUMBER,), node, f"an operand of '{op}'")
+        left = _typed_null(self.expect(self.expr(node.this, scope), (NUMBER,), node, f"an operand of '{op}'"))
+        right = _typed_null(self.expect(self.expr(node.expression, scope), (NUMBER,), node, f"an operand of '{op}'"))
         const = NOT_CONSTANT
         if isinstance(left.const, int | float) and isinstance(right.const, int | float):
             const = _fold(op, left.const, right.const)
@@ -540,6 +540,8 @@ class ExpressionCompiler:
         if spec.name == "COALESCE":
             values = [self.expr(a, scope) for a in args]
             model = self._common_type(values, node, "COALESCE arguments")
+            if model.kind == NULL and all(v.kind == NULL for v in values):
+                return Value("NULL", NULL, aggregate=any(v.aggregate for v in values))  # PostgreSQL: text
             return self._computed_geometry(
                 Value(f"COALESCE({', '.join(v.sql for v in values)})", model.kind, model.datatype,
                       model.arraysize, model.xtype, info=_unit_only(model.info),
@@ -676,6 +678,14 @@ class ExpressionCompiler:
             sql = f"CAST(SUM({quantifier}{value.sql}) AS double precision)"
             datatype = "double"
         return Value(sql, NUMBER, datatype, info=_unit_only(value.info), aggregate=True, name="sum")
+
+
+def _typed_null(value: Value) -> Value:
+    """NULL as an arithmetic operand: PostgreSQL cannot choose among its - and + operators for an
+    untyped NULL ("operator is not unique: - unknown")."""
+    if value.kind != NULL:
+        return value
+    return value.with_sql(f"CAST({value.sql} AS double precision)")
 
 
 def _contains_aggregate(node: exp.Expr) -> bool:

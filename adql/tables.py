@@ -8,6 +8,7 @@ one column, as SQL does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -80,7 +81,10 @@ class TableCompiler:
             self._merge(scope, names, left_sources, right_sources, side)
             return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
         if on is not None:
-            condition = self.condition(on, scope)
+            # <join_condition> sees the tables of this join only (and enclosing queries), not the other
+            # items of the FROM clause: PostgreSQL's "invalid reference to FROM-clause entry"
+            on_scope = replace(scope, sources=left_sources + right_sources)
+            condition = self.condition(on, on_scope)
             if side == "FULL":
                 self._check_full_join(on, scope, left_sources, right_sources)
             return f"{left_sql} {keyword} {right_sql} ON {condition}"

@@ -391,3 +391,34 @@ def test_typed_column_list_after_a_correlation_name_is_an_adql_error(query: str)
     with pytest.raises(AdqlError) as info:
         validate(query)
     assert info.value.line == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.Mixed AS a, adqltest.Mixed AS b JOIN adqltest.Mixed AS c ON a.id = c.id",
+        "SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN (adqltest.Mixed AS b JOIN adqltest.Mixed AS c "
+        "ON a.id = c.id) ON a.id = b.id",
+    ],
+)
+def test_join_condition_sees_only_its_join(query: str) -> None:
+    """<join_condition> may use the tables of its join (and enclosing queries) only; PostgreSQL
+    reported "invalid reference to FROM-clause entry" for the SQL, now an ADQL error."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "unknown table or alias 'a'" in info.value.message and info.value.line == 1
+
+
+def test_join_condition_still_sees_enclosing_queries_and_earlier_joins(sky, query_dsn: str) -> None:
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS m WHERE EXISTS (SELECT * FROM adqltest.Mixed AS a "
+             "JOIN adqltest.Mixed AS b JOIN adqltest.Mixed AS c ON a.id = c.id AND c.id = m.id)")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3,)]
+
+
+def test_arithmetic_on_null(sky, query_dsn: str) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary> and <term>/<numeric_value_expression> on the
+    <value_expression> NULL: PostgreSQL's "operator is not unique: - unknown"."""
+    query = "SELECT -(NULL), (NULL) * (NULL), - COALESCE(NULL) + 1 FROM adqltest.Mixed WHERE id = 10"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(None, None, None)]
