@@ -83,6 +83,10 @@ def _inner_joins_only(first: exp.Expr, joins: list[exp.Join], on_terms: list[exp
         on_terms.extend(conjuncts(join.args.get("on")))
         references.append(join.this)
     for reference in references:
+        if isinstance(reference, exp.Table) and reference.args.get("joins"):  # a JOIN b JOIN c ON x ON y
+            if not _inner_joins_only(reference, reference.args["joins"], on_terms):
+                return False
+            continue
         inner = reference
         while isinstance(inner, exp.Subquery) and inner.args.get("alias") is None:  # nested parentheses
             inner = inner.this

@@ -149,7 +149,10 @@ class TableCompiler:
         if isinstance(node, exp.Table):
             self._check_args(node, _TABLE_ARGS, "table reference")
             if node.args.get("joins"):
-                raise self.fail("unexpected join here", node)
+                # "a LEFT JOIN b JOIN c ON x ON y": the right <table_reference> of a <qualified_join> is
+                # itself a <joined_table> written without parentheses
+                base = exp.Table(**{k: v for k, v in node.args.items() if k != "joins"})
+                return "(" + self.from_clause(exp.From(this=base), node.args["joins"], scope) + ")"
             return self.named_table(node, scope)
         if isinstance(node, exp.Subquery):
             alias = node.args.get("alias")

@@ -422,3 +422,15 @@ def test_arithmetic_on_null(sky, query_dsn: str) -> None:
     query = "SELECT -(NULL), (NULL) * (NULL), - COALESCE(NULL) + 1 FROM adqltest.Mixed WHERE id = 10"
     accepts(query)
     assert run(query_dsn, translate(query, CATALOG).sql) == [(None, None, None)]
+
+
+def test_qualified_join_whose_right_table_reference_is_an_unparenthesised_join(sky, query_dsn: str) -> None:
+    """<qualified_join> ::= <table_reference> [ <join_type> ] JOIN <table_reference> [ <join_specification> ]
+    with a <joined_table> as the right <table_reference>: "a LEFT JOIN b JOIN c ON x ON y" was
+    "unexpected join here"."""
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS a LEFT JOIN adqltest.Mixed AS b JOIN adqltest.regions AS c "
+             "ON b.id = c.id ON a.id = b.id")
+    accepts(query)
+    sql = translate(query, CATALOG).sql
+    assert 'LEFT OUTER JOIN ("adqltest"."Mixed" AS "t2" INNER JOIN' in sql
+    assert run(query_dsn, sql) == [(3,)]
