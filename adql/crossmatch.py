@@ -83,7 +83,8 @@ def _inner_joins_only(first: exp.Expr, joins: list[exp.Join], on_terms: list[exp
         on_terms.extend(conjuncts(join.args.get("on")))
         references.append(join.this)
     for reference in references:
-        if isinstance(reference, exp.Table) and reference.args.get("joins"):  # a JOIN b JOIN c ON x ON y
+        if reference is not first and isinstance(reference, exp.Table) and reference.args.get("joins"):
+            # the right side of "a JOIN b JOIN c ON x ON y"
             if not _inner_joins_only(reference, reference.args["joins"], on_terms):
                 return False
             continue
