@@ -10,6 +10,7 @@ of other dialects can never leak through.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -22,8 +23,8 @@ from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
-from adql.tables import TableCompiler, output_info
-from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value
+from adql.tables import TableCompiler, distinct_output_columns, unique_names
+from adql.values import BOOLEAN, GEOMETRY, NULL, NUMBER, PREDICATE, STRING, Value, retyped_query, sql_type
 
 _SELECT_ARGS = frozenset({"expressions", "from_", "where", "group", "having", "order", "offset", "limit",
                           "distinct", "joins", "with_"})
@@ -175,10 +176,10 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                 raise self.fail(f"WITH query {identifier.this!r} is defined twice", cte)
             sql, items = self.query(cte.this, scope)
             sql_name = self.new_alias("w")
-            columns = [SourceColumn(item.name, output_info(item)) for item in items]
+            columns, column_list = distinct_output_columns(items)
             name = identifier.this if identifier.quoted else identifier.this
             scope.ctes[name] = (sql_name, identifier.quoted, columns)
-            parts.append(f"{quote(sql_name)} AS ({sql})")
+            parts.append(f"{quote(sql_name)}{column_list} AS ({sql})")
         return "WITH " + ", ".join(parts) + " "
 
     def set_operation(self, node: exp.Expr, scope: Scope) -> tuple[str, list[OutputItem]]:
@@ -193,6 +194,16 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                             f"({len(left)} and {len(right)})", node)
         for a, b in zip(left, right, strict=False):
             self._check_union_types(a, b, node)
+        # a bare NULL column of one side takes the other side's type (else PostgreSQL makes it text)
+        for side, other, which in ((left, right, "left"), (right, left, "right")):
+            types = {i: sql_type(b.value) for i, (a, b) in enumerate(zip(side, other, strict=False))
+                     if a.value.kind == NULL and sql_type(b.value) is not None}
+            if types:
+                names = [item.name for item in side]
+                if which == "left":
+                    left_sql = retyped_query(f"({left_sql})", names, types, self.new_alias("s"))[1:-1]
+                else:
+                    right_sql = retyped_query(f"({right_sql})", names, types, self.new_alias("s"))[1:-1]
         left = [_union_item(a, b) for a, b in zip(left, right, strict=False)] + left[len(right):]
         sql = f"({left_sql}) {keyword} ({right_sql})"
         if node.args.get("limit") is not None:
@@ -210,7 +221,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         return sql, left
 
     def _check_union_types(self, a: OutputItem, b: OutputItem, node: exp.Expr) -> None:
-        kinds = {a.value.kind, b.value.kind} - {"null"}
+        # NULL fits any type; so does a column of an unknown table (syntax-only validation)
+        kinds = {a.value.kind, b.value.kind} - {"null", "unknown"}
         if len(kinds) > 1 and kinds != {"timestamp", "string"}:
             raise self.fail(f"column {a.name!r} has incompatible types in the combined queries "
                             f"({' and '.join(sorted(kinds))})", node)
@@ -283,9 +295,9 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         try:
             if group is not None:
                 for term in group.expressions:
-                    if isinstance(term, exp.Literal):
-                        raise self.fail("GROUP BY takes column references or expressions, not literals", term)
                     value = self.expr(term, scope)
+                    # <group_by_term> ::= <value_expression>: a constant groups by its value
+                    value = _constant_as_value(value)
                     if value.aggregate:
                         raise self.fail("aggregate functions are not allowed in GROUP BY", term)
                     if value.kind == PREDICATE:
@@ -421,7 +433,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         for key in merged_first:
             source = scope.merged[key][0]
             col = next(c for c in source.columns if c.name.lower() == key)
-            items.append(OutputItem(col.name, self._column_value(col, quote(col.name), source)))
+            items.append(OutputItem(col.name, self._column_value(col, scope.merged_sql.get(key, quote(col.name)),
+                                                                 source)))
             done.add(key)
         for source in sources:
             for col in source.columns:
@@ -429,7 +442,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                     col.name.lower(), []
                 ):
                     continue
-                items.append(OutputItem(col.name, self._column_value(col, source.column_sql(col.name), source)))
+                items.append(OutputItem(col.name, self._column_value(col, source.sql_of(col), source)))
         return items
 
     def _column_value(self, col: SourceColumn, sql: str, source: Source) -> Value:
@@ -476,8 +489,9 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
                         seen, self._columns_seen = self._columns_seen, None
                     self._item_columns.append((target, value.sql, seen))
                     self._order_aggregate = self._order_aggregate or value.aggregate
-                    if value.kind in (PREDICATE, GEOMETRY):
+                    if value.kind == PREDICATE:  # geometries sort as their DALI arrays
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
+                    value = _constant_as_value(value)  # a constant value, not a position
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:
                         raise self.fail("with SELECT DISTINCT, ORDER BY expressions must appear in the "
                                         "select list", target)
@@ -503,6 +517,19 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         finally:
             self.aggregates_allowed, self.in_aggregate, self._columns_seen = saved
         return f"({sql})", items
+
+
+_SQL_CONSTANT = re.compile(r"\(*('(?:[^']|'')*'|[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?|NULL)\)*\Z")
+
+
+def _constant_as_value(value: Value) -> Value:
+    """A GROUP BY / ORDER BY term whose SQL is a bare literal (also after constant folding, e.g.
+    COORDSYS(...) -> 'ICRS'): PostgreSQL would read an integer as an output column position and
+    reject other constants ("non-integer constant in ORDER BY"); a cast makes it a value."""
+    if not _SQL_CONSTANT.match(value.sql.strip()):
+        return value
+    pg_type = "text" if value.kind == STRING else "double precision"
+    return value.with_sql(f"CAST({value.sql} AS {pg_type})")
 
 
 _PG_TYPES = {"boolean": "boolean", "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
@@ -533,15 +560,3 @@ def _union_item(a: OutputItem, b: OutputItem) -> OutputItem:
     return a
 
 
-def unique_names(names: list[str]) -> list[str]:
-    """Output names made unique (case-insensitively) by numbering repeats."""
-    seen: set[str] = set()
-    result = []
-    for name in names:
-        candidate, count = name, 1
-        while candidate.lower() in seen:
-            count += 1
-            candidate = f"{name}_{count}"
-        seen.add(candidate.lower())
-        result.append(candidate)
-    return result

@@ -83,11 +83,18 @@ def _inner_joins_only(first: exp.Expr, joins: list[exp.Join], on_terms: list[exp
         on_terms.extend(conjuncts(join.args.get("on")))
         references.append(join.this)
     for reference in references:
-        if isinstance(reference, exp.Subquery) and reference.args.get("alias") is None:
-            inner = reference.this
-            if isinstance(inner, exp.Table) and inner.args.get("joins"):
+        if reference is not first and isinstance(reference, exp.Table) and reference.args.get("joins"):
+            # the right side of "a JOIN b JOIN c ON x ON y"
+            if not _inner_joins_only(reference, reference.args["joins"], on_terms):
+                return False
+            continue
+        inner = reference
+        while isinstance(inner, exp.Subquery) and inner.args.get("alias") is None:  # nested parentheses
+            inner = inner.this
+            if isinstance(inner, exp.Table | exp.Subquery) and inner.args.get("joins"):
                 if not _inner_joins_only(inner, inner.args["joins"], on_terms):
                     return False
+                break
     return True
 
 

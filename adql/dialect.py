@@ -162,13 +162,42 @@ def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
     if self._match(TokenType.L_PAREN):
         length = self._parse_primary()
         self._match_r_paren()
-    self._match_r_paren()
+    # sqlglot consumes the closing parenthesis of a FUNCTION_PARSERS call itself (optionally):
+    # consuming it here too would swallow the parenthesis of an enclosing call or group.
+    if not self._curr or self._curr.token_type != TokenType.R_PAREN:
+        self.raise_error("Expecting )")
     return self.expression(exp.Cast(this=this, to=exp.Var(this=" ".join(words)), format=length))
 
 
+def _parse_adql_exists(self: AdqlParser) -> exp.Expr:
+    """EXISTS <table_subquery>: the subquery's <query_expression> may itself start with a
+    parenthesis (``EXISTS ((SELECT ...) UNION (SELECT ...))``), which sqlglot's own EXISTS
+    parsing takes for a function call."""
+    query = self._parse_select_or_expression()
+    if not isinstance(query, exp.Query):
+        self.raise_error("EXISTS takes a subquery")
+    query = self._parse_query_modifiers(query)  # ((SELECT ...) ORDER BY 1 OFFSET 2), as IN does
+    if not self._curr or self._curr.token_type != TokenType.R_PAREN:
+        self.raise_error("Expecting )")
+    return self.expression(exp.Exists(this=query.subquery(copy=False)))
+
+
 class AdqlParser(_Parser):
+    def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
+                    alias_tokens: object = None) -> exp.Join | None:
+        """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as
+        the comma in ``a, b``, whose right side starts a new scope for later ON conditions."""
+        comma = self._curr is not None and self._curr.token_type == TokenType.COMMA
+        join = super()._parse_join(skip_join_token, parse_bracket, alias_tokens)  # type: ignore[arg-type]
+        if join is not None and not comma and not any(join.args.get(k) for k in ("side", "kind", "method")):
+            join.set("kind", "INNER")
+        return join
+
+    # NULL keeps its position, for error messages about it
+    PRIMARY_PARSERS = {**_Parser.PRIMARY_PARSERS,
+                       TokenType.NULL: lambda self, token: self.expression(exp.Null()).update_positions(token)}
     FUNCTIONS: dict = {}
-    FUNCTION_PARSERS = {"CAST": _parse_adql_cast}
+    FUNCTION_PARSERS = {"CAST": _parse_adql_cast, "EXISTS": _parse_adql_exists}
     NO_PAREN_FUNCTION_PARSERS = {"CASE": lambda self: self._parse_case()}
     NO_PAREN_FUNCTIONS: dict = {}
     STRICT_CAST = True

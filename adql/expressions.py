@@ -36,6 +36,8 @@ from adql.values import (
     TIMESTAMP,
     UNKNOWN,
     Value,
+    retyped_query,
+    sql_type,
 )
 
 if TYPE_CHECKING:
@@ -200,10 +202,14 @@ class ExpressionCompiler:
             self.check_identifier(identifier, "name")
         current: Scope | None = scope
         while current is not None:
-            found = current.lookup(node)
+            try:
+                found = current.lookup(node)
+            except AdqlError as error:  # an ambiguous name: point at the reference
+                raise self.fail(error.message, node) from None
             if found is not None:
                 source, col, merged = found
-                sql = quote(col.name) if merged else source.column_sql(col.name)
+                sql = current.merged_sql.get(col.name.lower(), quote(col.name)) if merged else \
+                    source.sql_of(col)
                 if current is scope:
                     self.note_column(sql)
                 kind = kind_of_column(col.info)
@@ -239,15 +245,15 @@ class ExpressionCompiler:
         return inner.with_sql(f"({inner.sql})")
 
     def negate(self: Compiler, node: exp.Neg, scope: Scope) -> Value:
-        inner = self.expect(self.expr(node.this, scope), (NUMBER,), node, "the operand of unary minus")
+        inner = _typed_null(self.expect(self.expr(node.this, scope), (NUMBER,), node, "the operand of unary minus"))
         const = -inner.const if isinstance(inner.const, int | float) else NOT_CONSTANT
         return Value(f"(- {inner.sql})", NUMBER, inner.datatype, info=_unit_only(inner.info), const=const,
                      aggregate=inner.aggregate)
 
     def arithmetic(self: Compiler, node: exp.Binary, scope: Scope) -> Value:
         op = _ARITHMETIC[type(node)]
-        left = self.expect(self.expr(node.this, scope), (NUMBER,), node, f"an operand of '{op}'")
-        right = self.expect(self.expr(node.expression, scope), (NUMBER,), node, f"an operand of '{op}'")
+        left = _typed_null(self.expect(self.expr(node.this, scope), (NUMBER,), node, f"an operand of '{op}'"))
+        right = _typed_null(self.expect(self.expr(node.expression, scope), (NUMBER,), node, f"an operand of '{op}'"))
         const = NOT_CONSTANT
         if isinstance(left.const, int | float) and isinstance(right.const, int | float):
             const = _fold(op, left.const, right.const)
@@ -338,6 +344,8 @@ class ExpressionCompiler:
             if len(columns) != 1:
                 raise self.fail("the subquery of IN must return exactly one column", node)
             self.check_comparable(value, columns[0].value, node)
+            if columns[0].value.kind == NULL and sql_type(value) is not None:
+                sql = retyped_query(sql, [columns[0].name], {0: sql_type(value)}, self.new_alias("s"))
             return Value(f"({value.sql} IN {sql})", PREDICATE)
         items = node.expressions
         if not items or node.args.get("unnest") or node.args.get("field"):
@@ -410,8 +418,9 @@ class ExpressionCompiler:
             parts.append(f"ELSE {result.sql}")
         parts.append("END")
         model = self._common_type(results, node, "CASE results")
-        return Value("(" + " ".join(parts) + ")", model.kind, model.datatype, model.arraysize, model.xtype,
-                     aggregate=any(r.aggregate for r in results))
+        return self._computed_geometry(
+            Value("(" + " ".join(parts) + ")", model.kind, model.datatype, model.arraysize, model.xtype,
+                  aggregate=any(r.aggregate for r in results)), node)
 
     def _common_type(self: Compiler, values: list[Value], node: exp.Expr, what: str) -> Value:
         typed = [v for v in values if v.kind not in LOOSE]
@@ -421,7 +430,15 @@ class ExpressionCompiler:
         if PREDICATE in kinds:
             raise self.fail(f"{what} must be values, not conditions", node)
         if GEOMETRY in kinds:
-            raise self.fail(f"{what} cannot be geometries", node)
+            # geometries of one shape share one SQL representation (DALI double precision[])
+            shapes = {(v.xtype or "").lower() for v in typed}
+            if len(kinds) > 1 or len(shapes) != 1 or not shapes <= {"point", "circle", "polygon"}:
+                raise self.fail(f"{what} must be geometries of one shape (all points, all circles or all "
+                                "polygons)", node)
+            model = typed[0]
+            return Value(model.sql, GEOMETRY, model.datatype, "*" if len({v.arraysize for v in typed}) > 1
+                         else model.arraysize, model.xtype)
+
         if len(kinds) > 1 and kinds != {TIMESTAMP, STRING}:
             raise self.fail(f"{what} have incompatible types ({', '.join(sorted(kinds))})", node)
         model = typed[0]
@@ -431,6 +448,12 @@ class ExpressionCompiler:
                 datatype = promote(replace(model, datatype=datatype), other)
             return replace(model, datatype=datatype)
         return model
+
+    def _computed_geometry(self: Compiler, value: Value, node: exp.Expr) -> Value:
+        """A geometry computed by COALESCE or CASE is used like a column of its shape."""
+        if value.kind != GEOMETRY:
+            return value
+        return replace(value, geometry=self.column_geometry(value, node))
 
     def cast(self: Compiler, node: exp.Cast, scope: Scope) -> Value:
         target = node.args["to"].this if isinstance(node.args.get("to"), exp.Var) else ""
@@ -504,11 +527,11 @@ class ExpressionCompiler:
             if isinstance(arg, exp.Star | exp.Distinct):
                 raise self.fail(f"{spec.name} does not accept {_describe(arg)}", arg)
         if spec.category == "geometry" or spec.name in ("IVO_HEALPIX_CENTER", "IVO_EPOCH_PROP_POS"):
-            return self.geometry_function(spec, args, node, scope)
+            return _with_aggregates(self.geometry_function(spec, args, node, scope), args)
         if spec.name in fn.GW_FUNCTIONS:
-            return self.geometry_function(spec, args, node, scope)
+            return _with_aggregates(self.geometry_function(spec, args, node, scope), args)
         if spec.name == "IVO_HEALPIX_INDEX":
-            return self.healpix_index(args, node, scope)
+            return _with_aggregates(self.healpix_index(args, node, scope), args)
         if spec.name in ("IVO_HASWORD", "IVO_NOCASEMATCH"):
             values = [self.expect(self.expr(a, scope), (STRING,), a, f"an argument of {spec.name}") for a in args]
             pg = "adql_hasword" if spec.name == "IVO_HASWORD" else "adql_nocasematch"
@@ -520,9 +543,12 @@ class ExpressionCompiler:
         if spec.name == "COALESCE":
             values = [self.expr(a, scope) for a in args]
             model = self._common_type(values, node, "COALESCE arguments")
-            return Value(f"COALESCE({', '.join(v.sql for v in values)})", model.kind, model.datatype,
-                         model.arraysize, model.xtype, info=_unit_only(model.info),
-                         aggregate=any(v.aggregate for v in values))
+            if model.kind == NULL and all(v.kind == NULL for v in values):
+                return Value("NULL", NULL, aggregate=any(v.aggregate for v in values))  # PostgreSQL: text
+            return self._computed_geometry(
+                Value(f"COALESCE({', '.join(v.sql for v in values)})", model.kind, model.datatype,
+                      model.arraysize, model.xtype, info=_unit_only(model.info),
+                      aggregate=any(v.aggregate for v in values)), node)
         if spec.name == "IN_UNIT":
             return self.in_unit(args, node, scope)
         return self.math_function(spec, args, node, scope)
@@ -625,6 +651,12 @@ class ExpressionCompiler:
             self.in_aggregate = False
         if value.kind == PREDICATE:
             raise self.fail(f"{spec.name} needs a value, not a condition", arg)
+        if value.kind == NULL and spec.name in ("AVG", "SUM"):
+            # <general_set_function> of NULL: PostgreSQL cannot choose AVG/SUM/MIN/MAX of an untyped NULL
+            value = Value(f"CAST({value.sql} AS double precision)", NUMBER, "double")
+        elif value.kind == NULL and spec.name in ("MIN", "MAX"):
+            # the result stays an untyped NULL for the type checks (its SQL type is double precision)
+            value = value.with_sql(f"CAST({value.sql} AS double precision)")
         if spec.name == "COUNT":
             return Value(f"COUNT({quantifier}{value.sql})", NUMBER, "long", aggregate=True, name="count")
         if spec.name == "IVO_STRING_AGG":
@@ -649,6 +681,31 @@ class ExpressionCompiler:
             sql = f"CAST(SUM({quantifier}{value.sql}) AS double precision)"
             datatype = "double"
         return Value(sql, NUMBER, datatype, info=_unit_only(value.info), aggregate=True, name="sum")
+
+
+def _typed_null(value: Value) -> Value:
+    """NULL as an arithmetic operand: PostgreSQL cannot choose among its - and + operators for an
+    untyped NULL ("operator is not unique: - unknown")."""
+    if value.kind != NULL:
+        return value
+    return value.with_sql(f"CAST({value.sql} AS double precision)")
+
+
+def _contains_aggregate(node: exp.Expr) -> bool:
+    """Whether an aggregate function is called in ``node`` (not counting subqueries)."""
+    if isinstance(node, exp.Query | exp.Subquery):
+        return False
+    if isinstance(node, exp.Anonymous) and isinstance(node.this, str) and node.this.upper() in fn.AGGREGATES:
+        return True
+    return any(_contains_aggregate(child) for child in node.iter_expressions())
+
+
+def _with_aggregates(value: Value, args: list[exp.Expr]) -> Value:
+    """Geometry functions build their SQL from parts; an aggregate in an argument makes the value an
+    aggregate (for the GROUP BY checks) as for any other function."""
+    if value.aggregate or not any(_contains_aggregate(arg) for arg in args):
+        return value
+    return replace(value, aggregate=True)
 
 
 def _unit_only(info: ColumnInfo | None) -> ColumnInfo | None:

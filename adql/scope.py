@@ -50,6 +50,7 @@ def suggest(name: str, options: list[str]) -> str | None:
 class SourceColumn:
     name: str  # as stored / as output by a derived table
     info: ColumnInfo
+    sql_name: str | None = None  # the SQL name when it differs (repeated output names of a subquery)
 
 
 @dataclass
@@ -73,6 +74,9 @@ class Source:
     def column_sql(self, name: str) -> str:
         return f"{quote(self.alias)}.{quote(name)}"
 
+    def sql_of(self, column: SourceColumn) -> str:
+        return self.column_sql(column.sql_name or column.name)
+
     def qualifier_matches(self, table: exp.Identifier, schema: exp.Identifier | None) -> bool:
         if self.aliased or self.table is None:
             if schema is not None:
@@ -95,6 +99,9 @@ class Scope:
     sources: list[Source] = field(default_factory=list)
     parent: Scope | None = None
     merged: dict[str, list[Source]] = field(default_factory=dict)  # USING/NATURAL columns (lower name)
+    # their SQL: the left or right table's column, or COALESCE of both (FULL), as PostgreSQL defines them;
+    # qualified, so a same-named column of another FROM item does not make it ambiguous
+    merged_sql: dict[str, str] = field(default_factory=dict)
     ctes: dict[str, tuple[str, bool, list[SourceColumn]]] = field(default_factory=dict)
 
     def find_cte(self, identifier: exp.Identifier) -> tuple[str, list[SourceColumn]] | None:

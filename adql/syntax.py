@@ -47,6 +47,10 @@ _CANNOT_END = frozenset(
      TokenType.INNER, TokenType.LEFT, TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.EXISTS}
 )
 
+# Tokens that end a value: "NOT NULL" right after one is a misspelt "IS NOT NULL".
+_VALUE_END = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING,
+                        TokenType.STRING, TokenType.R_PAREN, TokenType.NULL, TokenType.STAR, TokenType.END})
+
 _TOKEN_NAMES = {
     TokenType.SEMICOLON: "';' (an ADQL query is a single statement without a terminator)",
     TokenType.COLON: "':' (PostgreSQL '::' casts are not ADQL; use CAST(x AS type))",
@@ -104,8 +108,36 @@ def tokenize(text: str) -> list[Token]:
         raise AdqlError("the query is empty (only comments)")
     if len(tokens) > MAX_TOKENS:
         raise AdqlError(f"the query has too many tokens ({len(tokens)}; the limit is {MAX_TOKENS})")
+    tokens = _join_leading_point_numbers(tokens)
     _check_tokens(text, tokens)
     return tokens
+
+
+_QUALIFIER_END = frozenset({TokenType.VAR, TokenType.IDENTIFIER})
+
+
+def _join_leading_point_numbers(tokens: list[Token]) -> list[Token]:
+    """``.5`` and ``.5E1`` are <exact_numeric_literal>s (``<period> <unsigned_decimal>``); sqlglot's
+    tokenizer splits them into '.' and a number, which its parser rejoins only in some positions
+    (not after DISTINCT or ALL).  Join them here unless the '.' follows a name (``t.5`` stays
+    malformed)."""
+    joined: list[Token] = []
+    for token in tokens:
+        previous = joined[-1] if joined else None
+        if (
+            token.token_type == TokenType.NUMBER
+            and previous is not None
+            and previous.token_type == TokenType.DOT
+            and previous.end + 1 == token.start
+            and "." not in token.text
+            and token.text[:1].isdigit()
+            and (len(joined) < 2 or joined[-2].token_type not in _QUALIFIER_END)
+        ):
+            joined[-1] = Token(TokenType.NUMBER, "." + token.text, previous.line, previous.col, previous.start,
+                               token.end, previous.comments)
+            continue
+        joined.append(token)
+    return joined
 
 
 def _token_error(text: str) -> AdqlError:
@@ -225,8 +257,10 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             kind == TokenType.NULL
             and previous is not None
             and previous.token_type == TokenType.NOT
-            and (before is None or before.token_type != TokenType.IS)
+            and before is not None
+            and before.token_type in _VALUE_END
         ):
+            # "x NOT NULL"; "WHERE NOT NULL IN (...)" is <boolean_factor> ::= NOT <predicate>
             raise _error_at(text, previous.start, "NOT NULL is only valid as IS NOT NULL")
         before, previous = previous, token
     if previous is not None and previous.token_type in _CANNOT_END:
@@ -282,6 +316,13 @@ def parse(adql: str | bytes) -> exp.Expr:
         trees = parser.parse(tokens, text)
     except ParseError as err:
         raise _parse_error(text, err) from None
+    except TokenError:
+        # sqlglot re-reads some words as a data type with its default tokenizer (a column list with
+        # types after a table alias); whatever it stumbled on is not ADQL
+        token = parser._curr or parser._prev  # noqa: SLF001
+        if token is None:
+            raise AdqlError("syntax error") from None
+        raise _error_at(text, token.start, f"syntax error near {token.text!r}") from None
     except RecursionError:
         raise AdqlError("the query is nested too deeply") from None
     trees = [tree for tree in trees if tree is not None]

@@ -8,6 +8,7 @@ one column, as SQL does.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from sqlglot import exp
@@ -26,8 +27,10 @@ class TableCompiler:
     """FROM clauses; see the module docstring."""
 
     def from_clause(self: Compiler, from_: exp.From, joins: list[exp.Join], scope: Scope) -> str:
+        # a parenthesised join is compiled in the scope of the whole FROM clause: its left tables
+        # start with its own first table
+        segment_start = len(scope.sources)
         sql = self.table_reference(from_.this, scope)
-        segment_start = 0
         for join in joins:
             self._check_args(join, _JOIN_ARGS, "JOIN")
             if _is_comma_join(join):
@@ -58,7 +61,13 @@ class TableCompiler:
             if on is not None or using:
                 raise self.fail("NATURAL JOIN takes no ON or USING", join)
             names = self._common_columns(left_sources, right_sources)
-            self._merge(scope, names, left_sources, right_sources)
+            # PostgreSQL: "common column name appears more than once" (without a catalog the tables'
+            # columns are not known)
+            for name in names if not self.permissive else ():
+                for which, sources in (("left", left_sources), ("right", right_sources)):
+                    if _distinct_columns(name, sources, scope) > 1:
+                        raise self.fail(f"NATURAL JOIN column {name!r} is ambiguous in the {which} tables", join)
+            self._merge(scope, names, left_sources, right_sources, side)
             return f"{left_sql} NATURAL {keyword} {right_sql}"
         if using:
             names = []
@@ -66,13 +75,16 @@ class TableCompiler:
                 if not isinstance(identifier, exp.Identifier):
                     raise self.fail("USING takes a parenthesised list of column names", join)
                 self.check_identifier(identifier, "column name")
-                name_left = self._join_column(identifier, left_sources, join, "left")
-                self._join_column(identifier, right_sources, join, "right")
+                name_left = self._join_column(identifier, left_sources, join, "left", scope)
+                self._join_column(identifier, right_sources, join, "right", scope)
                 names.append(name_left)
-            self._merge(scope, names, left_sources, right_sources)
+            self._merge(scope, names, left_sources, right_sources, side)
             return f"{left_sql} {keyword} {right_sql} USING ({', '.join(quote(n) for n in names)})"
         if on is not None:
-            condition = self.condition(on, scope)
+            # <join_condition> sees the tables of this join only (and enclosing queries), not the other
+            # items of the FROM clause: PostgreSQL's "invalid reference to FROM-clause entry"
+            on_scope = replace(scope, sources=left_sources + right_sources)
+            condition = self.condition(on, on_scope)
             if side == "FULL":
                 self._check_full_join(on, scope, left_sources, right_sources)
             return f"{left_sql} {keyword} {right_sql} ON {condition}"
@@ -98,7 +110,8 @@ class TableCompiler:
                 raise self.fail("FULL OUTER JOIN needs ON conditions of the form left.column = right.column "
                                 "(joined with AND), or USING", conjunct)
 
-    def _join_column(self: Compiler, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str) -> str:
+    def _join_column(self: Compiler, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str,
+                     scope: Scope) -> str:
         hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]
         if not hits and any(s.open for s in sources):
             source = next(s for s in sources if s.open)
@@ -107,7 +120,7 @@ class TableCompiler:
             return column.name
         if not hits:
             raise self.fail(f"USING column {identifier.this!r} is not in the {side} table", identifier)
-        if len(hits) > 1:
+        if len(hits) > 1 and _distinct_columns(hits[0][1].name, sources, scope) > 1:
             raise self.fail(f"USING column {identifier.this!r} is ambiguous in the {side} tables", identifier)
         return hits[0][1].name
 
@@ -123,25 +136,35 @@ class TableCompiler:
                     names.append(col.name)
         return names
 
-    def _merge(self: Compiler, scope: Scope, names: list[str], left: list[Source], right: list[Source]) -> None:
+    def _merge(self: Compiler, scope: Scope, names: list[str], left: list[Source], right: list[Source],
+               side: str) -> None:
         for name in names:
+            left_sql, right_sql = _side_sql(name, left, scope), _side_sql(name, right, scope)
             owners = [s for s in left + right if any(c.name == name for c in s.columns)]
             scope.merged[name.lower()] = owners
+            scope.merged_sql[name.lower()] = {"": left_sql, "LEFT": left_sql, "RIGHT": right_sql}.get(
+                side, f"COALESCE({left_sql}, {right_sql})")
 
     def table_reference(self: Compiler, node: exp.Expr, scope: Scope) -> str:
         if isinstance(node, exp.Table):
             self._check_args(node, _TABLE_ARGS, "table reference")
             if node.args.get("joins"):
-                raise self.fail("unexpected join here", node)
+                # "a LEFT JOIN b JOIN c ON x ON y": the right <table_reference> of a <qualified_join> is
+                # itself a <joined_table> written without parentheses
+                base = exp.Table(**{k: v for k, v in node.args.items() if k != "joins"})
+                return "(" + self.from_clause(exp.From(this=base), node.args["joins"], scope) + ")"
             return self.named_table(node, scope)
         if isinstance(node, exp.Subquery):
             alias = node.args.get("alias")
             inner = node.this
-            if isinstance(inner, exp.Table) and inner.args.get("joins") and alias is None:
-                # a parenthesised joined table
+            if isinstance(inner, exp.Table | exp.Subquery) and inner.args.get("joins") and alias is None:
+                # a parenthesised joined table (its first table may be a derived table)
                 table_args = {k: v for k, v in inner.args.items() if k != "joins"}
-                base = exp.Table(**table_args)
+                base = type(inner)(**table_args)
                 return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"
+            if alias is None and _is_parenthesised_join(inner):
+                # <joined_table> ::= <left_paren> <joined_table> <right_paren>, nested
+                return "(" + self.table_reference(inner, scope) + ")"
             if alias is None or not isinstance(alias.this, exp.Identifier):
                 raise self.fail("a subquery in FROM needs a correlation name (AS name)", node)
             if alias.columns:
@@ -154,10 +177,11 @@ class TableCompiler:
             if node.args.get("order") is not None or node.args.get("offset") is not None:
                 sql, items = self._query_modifiers(node, sql, items, scope)
             internal = self.new_alias("q")
-            source = Source(internal, alias.this.this, [SourceColumn(i.name, output_info(i)) for i in items],
+            columns, column_list = distinct_output_columns(items)
+            source = Source(internal, alias.this.this, columns,
                             ref_name=alias.this.this, ref_quoted=alias.this.quoted, aliased=True)
             self._add_source(scope, source, node)
-            return f"({sql}) AS {quote(internal)}"
+            return f"({sql}) AS {quote(internal)}{column_list}"
         raise self.fail("expected a table, a joined table or a subquery", node)
 
     def named_table(self: Compiler, node: exp.Table, scope: Scope) -> str:
@@ -252,3 +276,62 @@ def output_info(item: OutputItem) -> ColumnInfo:
         utype=info.utype if info else None,
         description=info.description if info else None,
     )
+
+
+def _is_parenthesised_join(node: exp.Expr) -> bool:
+    """A joined table in one or more pairs of parentheses (no alias, no ORDER BY/OFFSET)."""
+    if not isinstance(node, exp.Subquery) or any(node.args.get(key) is not None
+                                                 for key in ("alias", "order", "offset", "limit")):
+        return False
+    inner = node.this
+    return (isinstance(inner, exp.Table | exp.Subquery) and bool(inner.args.get("joins"))) or \
+        _is_parenthesised_join(inner)
+
+
+def _distinct_columns(name: str, sources: list[Source], scope: Scope) -> int:
+    """How many columns ``name`` denotes in ``sources``: the columns an earlier USING or NATURAL
+    join merged count once."""
+    owners = [s for s in sources if any(c.name == name for c in s.columns)]
+    merged = scope.merged.get(name.lower(), [])
+    outside = [s for s in owners if s not in merged]
+    return len(outside) + (1 if len(outside) < len(owners) else 0)
+
+
+def _side_sql(name: str, sources: list[Source], scope: Scope) -> str:
+    """The SQL of column ``name`` on one side of a USING/NATURAL join (merged by an earlier join, or
+    the one table's column)."""
+    merged = scope.merged.get(name.lower(), [])
+    if any(s in merged for s in sources) and name.lower() in scope.merged_sql:
+        return scope.merged_sql[name.lower()]
+    for source in sources:
+        for column in source.columns:
+            if column.name == name:
+                return source.sql_of(column)
+    return quote(name)
+
+
+def distinct_output_columns(items: list[OutputItem]) -> tuple[list[SourceColumn], str]:
+    """The columns of a derived table or WITH query, and the SQL column list that gives repeated
+    output names (SELECT a, a or SELECT * of a join) distinct SQL names, so that the outer query can
+    select each (SELECT *); a reference by the repeated name stays ambiguous."""
+    names = [item.name for item in items]
+    sql_names = unique_names(names)
+    if sql_names == names:
+        return [SourceColumn(item.name, output_info(item)) for item in items], ""
+    columns = [SourceColumn(item.name, output_info(item), sql_name=sql_name)
+               for item, sql_name in zip(items, sql_names, strict=True)]
+    return columns, " (" + ", ".join(quote(n) for n in sql_names) + ")"
+
+
+def unique_names(names: list[str]) -> list[str]:
+    """Output names made unique (case-insensitively) by numbering repeats."""
+    seen: set[str] = set()
+    result = []
+    for name in names:
+        candidate, count = name, 1
+        while candidate.lower() in seen:
+            count += 1
+            candidate = f"{name}_{count}"
+        seen.add(candidate.lower())
+        result.append(candidate)
+    return result

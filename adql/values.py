@@ -102,3 +102,34 @@ class Value:
 
     def with_sql(self, sql: str, **changes: object) -> Value:
         return replace(self, sql=sql, **changes)
+
+
+_SQL_TYPES = {"boolean": "boolean", "short": "smallint", "int": "integer", "long": "bigint", "float": "real",
+              "double": "double precision"}
+
+
+def sql_type(value: Value) -> str | None:
+    """The PostgreSQL type of a value of known kind (None for NULL, unknown and conditions)."""
+    if value.kind == NUMBER:
+        return _SQL_TYPES.get(value.datatype or "", "double precision")
+    if value.kind == STRING:
+        return "text"
+    if value.kind == TIMESTAMP:
+        return "timestamp"
+    if value.kind == BOOLEAN:
+        return "boolean"
+    if value.kind == GEOMETRY and value.xtype in ("point", "circle", "polygon"):
+        return "double precision[]"
+    return None
+
+
+def retyped_query(sql: str, names: list[str], types: dict[int, str], alias: str) -> str:
+    """``sql`` (a parenthesised query) with columns ``types`` cast: an output column that is a bare
+    NULL is text in a PostgreSQL subquery, which cannot be compared with or combined with a number."""
+    columns = [f"c{i + 1}" for i in range(len(names))]
+    parts = []
+    for i, (column, name) in enumerate(zip(columns, names, strict=True)):
+        ref = f'"{alias}"."{column}"'
+        parts.append((f"CAST({ref} AS {types[i]})" if i in types else ref) + ' AS "' + name.replace('"', '""') + '"')
+    column_list = ", ".join(f'"{c}"' for c in columns)
+    return f'(SELECT {", ".join(parts)} FROM {sql} AS "{alias}" ({column_list}))'

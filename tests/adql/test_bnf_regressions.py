@@ -1,0 +1,436 @@
+"""Sentences of the ADQL 2.1 BNF that the translator once rejected, found by the
+grammar-driven generator (tests/adql/bnf_generator.py); each test names the
+production it exercises."""
+
+from __future__ import annotations
+
+import pytest
+
+from adql import AdqlError, translate, validate
+from tests.adql.support import CATALOG, run
+
+
+def accepts(query: str) -> None:
+    assert isinstance(validate(query), list)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ABS(CAST(mag AS SMALLINT)) FROM adqltest.points",
+        "SELECT (CAST(mag AS REAL)) + 1 FROM adqltest.points",
+        "SELECT COALESCE(CAST(name AS VARCHAR(3)), 'x') FROM adqltest.points",
+        "SELECT * FROM adqltest.points ORDER BY (CAST(mag AS REAL)) DESC",
+        "SELECT * FROM adqltest.points WHERE (name = CAST(id AS CHAR(5))) AND id = 1",
+    ],
+)
+def test_cast_specification_inside_parentheses(query: str) -> None:
+    """<cast_specification> as an argument or inside <left_paren> <value_expression> <right_paren>:
+    the closing parenthesis of CAST was consumed twice."""
+    accepts(query)
+    translate(query, CATALOG)
+
+
+@pytest.mark.parametrize("query", ["SELECT CAST(mag AS REAL FROM adqltest.points",
+                                   "SELECT CAST(mag AS VARCHAR(2) FROM adqltest.points",
+                                   "SELECT ABS(CAST(mag AS REAL) FROM adqltest.points"])
+def test_cast_specification_still_needs_its_parenthesis(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert info.value.line == 1 and info.value.column
+
+
+@pytest.mark.parametrize(
+    ("query", "value"),
+    [
+        ("SELECT DISTINCT .5 FROM adqltest.points", "0.5"),
+        ("SELECT ALL .5E+1 FROM adqltest.points", "5.0"),
+        ("SELECT COUNT(DISTINCT .25) FROM adqltest.points", "0.25"),
+    ],
+)
+def test_exact_numeric_literal_with_leading_period_after_set_quantifier(query: str, value: str) -> None:
+    """<exact_numeric_literal> ::= <period> <unsigned_decimal> right after DISTINCT/ALL was a syntax error."""
+    accepts(query)
+    assert value in translate(query, CATALOG).sql
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE a = ..5", "SELECT t.5 FROM t", "SELECT a FROM t WHERE a = . 5"])
+def test_period_numbers_still_malformed(query: str) -> None:
+    with pytest.raises(AdqlError):
+        validate(query)
+
+
+_EXISTS_PARENTHESISED = [
+    "SELECT id FROM adqltest.points AS p WHERE EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id))",
+    "SELECT id FROM adqltest.points AS p WHERE EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id) "
+    "UNION (SELECT id FROM adqltest.other WHERE id < 0))",
+    "SELECT id FROM adqltest.points AS p WHERE NOT EXISTS ((SELECT id FROM adqltest.other AS o WHERE o.id = p.id) "
+    "ORDER BY 1 OFFSET 0)",
+]
+
+
+@pytest.mark.parametrize("query", _EXISTS_PARENTHESISED)
+def test_exists_predicate_with_parenthesised_query_expression(sky, query_dsn: str, query: str) -> None:
+    """<exists_predicate> ::= EXISTS <table_subquery> whose <query_expression> starts with
+    <query_set_primary> ::= ( <select_expression> ) was "unknown function 'EXISTS'"."""
+    accepts(query)
+    rows = run(query_dsn, translate(query, CATALOG).sql)
+    ids = {row[0] for row in rows}
+    if "NOT EXISTS" in query:
+        assert all(i >= 2000 for i in ids) and len(ids) == 8000
+    else:
+        assert ids == set(range(2000))
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE EXISTS (1)", "SELECT a FROM t WHERE EXISTS ((1))",
+                                   "SELECT a FROM t WHERE EXISTS (SELECT a FROM t",
+                                   "SELECT a FROM t WHERE EXISTS (SELECT a FROM t) AS x"])
+def test_exists_predicate_still_needs_a_subquery(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM ((adqltest.points AS p JOIN adqltest.other AS o ON p.id = o.id))",
+        "SELECT COUNT(*) FROM (((adqltest.points AS p JOIN adqltest.other AS o ON p.id = o.id)))",
+        "SELECT COUNT(*) FROM adqltest.Mixed AS m RIGHT JOIN ((adqltest.points AS p JOIN adqltest.other AS o "
+        "ON p.id = o.id)) ON m.id = p.id",
+    ],
+)
+def test_joined_table_in_nested_parentheses(sky, query_dsn: str, query: str) -> None:
+    """<joined_table> ::= <left_paren> <joined_table> <right_paren> applied twice was taken for a
+    derived table without a correlation name."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2000,)]
+
+
+@pytest.mark.parametrize("query", ["SELECT * FROM ((a))", "SELECT * FROM ((SELECT x FROM a))"])
+def test_parenthesised_table_is_not_a_joined_table(query: str) -> None:
+    with pytest.raises(AdqlError):
+        validate(query)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.points WHERE NOT NULL BETWEEN 1 AND 2",
+        "SELECT COUNT(*) FROM adqltest.points WHERE NOT NULL IN (1, 2)",
+        "SELECT COUNT(*) FROM adqltest.points WHERE id >= 0 AND NOT NULL = id",
+    ],
+)
+def test_boolean_factor_not_before_a_null_value(sky, query_dsn: str, query: str) -> None:
+    """<boolean_factor> ::= NOT <boolean_primary> whose predicate starts with the <value_expression>
+    NULL was taken for a misspelt IS NOT NULL."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(0,)]
+
+
+@pytest.mark.parametrize("query", ["SELECT a FROM t WHERE a NOT NULL", "SELECT a FROM t WHERE (a) NOT NULL",
+                                   "SELECT a FROM t WHERE 'x' NOT NULL"])
+def test_not_null_after_a_value_is_still_an_error(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert "IS NOT NULL" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT s FROM t UNION SELECT 'x' FROM u",
+        "SELECT a, b FROM t EXCEPT SELECT CAST(c AS VARCHAR), 1 FROM u",
+        "SELECT a FROM t WHERE EXISTS (SELECT b FROM u INTERSECT SELECT POINT(1, 2) FROM v)",
+    ],
+)
+def test_query_set_expression_with_columns_of_unknown_tables(query: str) -> None:
+    """<query_set_expression> UNION/EXCEPT/INTERSECT: without a catalog a column's type is unknown
+    and must not be reported as incompatible with the other side."""
+    accepts(query)
+
+
+def test_query_set_expression_still_checks_known_types() -> None:
+    with pytest.raises(AdqlError) as info:
+        validate("SELECT 'x' FROM t UNION SELECT 1 FROM t")
+    assert "incompatible" in info.value.message
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM ((SELECT id FROM adqltest.points) AS x JOIN adqltest.other AS o ON x.id = o.id)",
+        "SELECT COUNT(*) FROM (((SELECT id FROM adqltest.points) AS x JOIN (SELECT id FROM adqltest.other) AS y "
+        "USING (id)))",
+    ],
+)
+def test_parenthesised_joined_table_starting_with_a_derived_table(sky, query_dsn: str, query: str) -> None:
+    """( <qualified_join> ) whose first <table_reference> is <derived_table> <correlation_specification>
+    was "a subquery in FROM needs a correlation name"."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2000,)]
+
+
+def test_coalesce_expression_of_geometries(sky, query_dsn: str) -> None:
+    """<coalesce_expression> takes any <value_expression>, geometries included: arguments of one
+    shape give a geometry of that shape."""
+    query = ("SELECT id, COALESCE(pos, POINT(1, 2)) AS p, COORD2(COALESCE(pos, POINT(1, 2))) AS d, "
+             "AREA(COALESCE(shape, BOX(10, 20, 1, 1))) AS a FROM adqltest.regions "
+             "WHERE 1 = CONTAINS(POINT(10, 20), COALESCE(cone, CIRCLE(1, 2, 3))) ORDER BY id")
+    accepts(query)
+    translation = translate(query, CATALOG)
+    assert [(c.xtype, c.arraysize) for c in translation.columns[1:2]] == [("point", "2")]
+    rows = run(query_dsn, translation.sql)
+    assert [(row[0], list(row[1]), row[2]) for row in rows] == [(1, [10.0, 20.0], 20.0)]
+    assert 3.5 < rows[0][3] < 4.5  # the polygon of row 1 spans 2 x 2 degrees
+
+
+@pytest.mark.parametrize("query", ["SELECT COALESCE(pos, CIRCLE(1, 2, 3)) FROM adqltest.regions",
+                                   "SELECT COALESCE(pos, 1) FROM adqltest.regions"])
+def test_coalesce_expression_of_mixed_shapes_is_an_error(query: str) -> None:
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "COALESCE" in info.value.message and info.value.line == 1
+
+
+def test_group_by_term_constant_value_expression(sky, query_dsn: str) -> None:
+    """<group_by_term> ::= <value_expression>, a literal included: it groups by its value (one group),
+    it is not an output column position."""
+    query = "SELECT COUNT(*) AS n, MAX(id) AS m FROM adqltest.points GROUP BY 2, 'x', NULL"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(10_000, 9_999)]
+    empty = "SELECT COUNT(*) FROM adqltest.points WHERE id < 0 GROUP BY 1"
+    assert run(query_dsn, translate(empty, CATALOG).sql) == []
+
+
+def test_order_by_expression_geometry(sky, query_dsn: str) -> None:
+    """<order_by_expression> ::= <value_expression> includes geometries; they sort as their DALI arrays."""
+    query = "SELECT id FROM adqltest.regions ORDER BY pos DESC, CIRCLE(1, 2, 3)"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,)]
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN adqltest.Mixed AS b FULL JOIN adqltest.regions AS c "
+         "ON a.id = c.id", 3 * 3 + 2),
+        ("SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN adqltest.Mixed AS b JOIN adqltest.Mixed AS c "
+         "ON a.id = c.id", 3 * 3),
+    ],
+)
+def test_qualified_join_without_join_specification_keeps_its_left_side(sky, query_dsn: str, query: str,
+                                                                        count: int) -> None:
+    """<qualified_join> ::= <table_reference> JOIN <table_reference> (no <join_specification>) was read
+    as a comma, so a following join's ON condition could not use the first table."""
+    accepts(query)
+    sql = translate(query, CATALOG).sql
+    assert "CROSS JOIN" in sql
+    assert run(query_dsn, sql) == [(count,)]
+
+
+def test_named_columns_join_inside_parentheses_after_other_tables(sky, query_dsn: str) -> None:
+    """<named_columns_join> (USING) in a parenthesised <joined_table> that follows other FROM items:
+    the USING column was looked up in those items too and reported ambiguous."""
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS m, adqltest.points AS p LEFT JOIN "
+             "(adqltest.other AS o LEFT JOIN adqltest.regions AS r USING (id)) ON o.id = p.id")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3 * 10_000,)]
+
+
+def test_ambiguous_column_reference_has_a_position() -> None:
+    with pytest.raises(AdqlError) as info:
+        translate("SELECT r.id FROM (SELECT id, id FROM adqltest.points) AS r", CATALOG)
+    assert "ambiguous" in info.value.message and (info.value.line, info.value.column) == (1, 8)
+
+
+def test_errors_about_null_have_a_position() -> None:
+    """<value_expression> ::= NULL: an error about it points at it."""
+    with pytest.raises(AdqlError) as info:
+        translate("SELECT DISTINCT id FROM adqltest.points ORDER BY NULL", CATALOG)
+    assert (info.value.line, info.value.column) == (1, 50)
+
+
+@pytest.mark.parametrize(
+    ("query", "count"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b USING (id) "
+         "JOIN adqltest.Mixed AS c USING (id)", 3),
+        ("SELECT COUNT(*) FROM adqltest.points AS a NATURAL JOIN adqltest.other AS b "
+         "NATURAL JOIN adqltest.regions AS c", 0),
+    ],
+)
+def test_named_columns_join_after_a_merging_join(sky, query_dsn: str, query: str, count: int) -> None:
+    """<named_columns_join> / NATURAL after a join that merged the column: it is one column, not two."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(count,)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b ON a.id = b.id "
+        "JOIN adqltest.Mixed AS c USING (id)",
+        "SELECT COUNT(*) FROM adqltest.points AS a JOIN adqltest.other AS b NATURAL JOIN adqltest.Mixed AS c",
+    ],
+)
+def test_join_on_a_column_twice_in_the_left_tables_is_an_error(query: str) -> None:
+    """PostgreSQL: 'common column name appears more than once in left table'; an ADQL error instead."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "ambiguous in the left tables" in info.value.message and info.value.line == 1
+
+
+def test_general_set_function_of_null(sky, query_dsn: str) -> None:
+    """<general_set_function> of the <value_expression> NULL: PostgreSQL cannot resolve avg(unknown)."""
+    query = "SELECT AVG(NULL), SUM((NULL)), MAX(NULL), MIN(ALL NULL), COUNT(NULL) FROM adqltest.points"
+    accepts(query)
+    translation = translate(query, CATALOG)
+    assert run(query_dsn, translation.sql) == [(None, None, None, None, 0)]
+    assert [c.datatype for c in translation.columns] == ["double", "double", "char", "char", "long"]
+
+
+def test_order_by_constant_value_expression(sky, query_dsn: str) -> None:
+    """<order_by_expression> ::= <value_expression> that is a constant other than an unsigned integer
+    (a position): PostgreSQL rejected "non-integer constant in ORDER BY" or read (1) as a position."""
+    query = "SELECT id FROM adqltest.points WHERE id < 3 ORDER BY (NULL) DESC, 'x', (5), 1 DESC"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(2,), (1,), (0,)]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT BOX(1, 2, 3, SUM(ra)), ra FROM adqltest.points",
+        "SELECT ra FROM adqltest.points ORDER BY CIRCLE(1, 2, COUNT(*))",
+        "SELECT ra FROM adqltest.points ORDER BY DISTANCE(1, 2, 3, COUNT(*))",
+    ],
+)
+def test_geometry_value_function_of_an_aggregate_groups_the_query(query: str) -> None:
+    """<geometry_value_function>/<distance_function> with a <set_function_specification> argument makes
+    the query grouped: an ungrouped column is an ADQL error, not a PostgreSQL one."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "GROUP BY" in info.value.message and info.value.line == 1
+
+
+def test_geometry_value_function_of_aggregates_runs(sky, query_dsn: str) -> None:
+    query = "SELECT COORD2(POINT(1, MAX(dec))), ivo_healpix_index(0, MIN(ra), 0) FROM adqltest.points"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(90.0, 4)]
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT COUNT(*) FROM (SELECT * FROM adqltest.regions AS a NATURAL JOIN adqltest.regions AS b, "
+         "adqltest.regions AS c) AS q", [(4,)]),
+        ("SELECT id FROM adqltest.regions AS a FULL JOIN adqltest.Mixed AS b USING (id) ORDER BY id",
+         [(1,), (2,), (10,), (20,), (30,)]),
+        ("SELECT COUNT(*) FROM (SELECT * FROM adqltest.regions AS r RIGHT JOIN adqltest.Mixed AS o USING (id), "
+         "adqltest.regions AS z) AS q", [(6,)]),
+        ("SELECT o.id, COUNT(*) FROM adqltest.regions AS r RIGHT JOIN adqltest.other AS o USING (id), "
+         "adqltest.regions AS z WHERE o.id < 3 GROUP BY o.id ORDER BY o.id", [(0, 2), (1, 2), (2, 2)]),
+    ],
+)
+def test_merged_join_column_next_to_a_same_named_column(sky, query_dsn: str, query: str, rows: list) -> None:
+    """The column merged by <named_columns_join> or NATURAL was written unqualified, ambiguous in
+    PostgreSQL when another FROM item has a column of that name; it is now the left, right or
+    COALESCE of both columns, as the join type defines it."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == rows
+
+
+@pytest.mark.parametrize(
+    ("query", "second"),
+    [
+        ("SELECT * FROM (SELECT id, id FROM adqltest.regions) AS r ORDER BY 1", 1),
+        ("WITH w AS (SELECT a.id, b.id FROM adqltest.regions AS a, adqltest.regions AS b WHERE a.id = b.id) "
+         "SELECT * FROM w ORDER BY 1", 1),
+        ("SELECT q.* FROM (SELECT * FROM adqltest.regions AS a JOIN adqltest.regions AS b ON a.id = b.id) AS q "
+         "ORDER BY 1", 5),
+    ],
+)
+def test_derived_table_with_repeated_column_names(sky, query_dsn: str, query: str, second: int) -> None:
+    """<derived_table> / <with_query> whose select list repeats a name (SELECT a, a or SELECT * of a
+    join): SELECT * of it was ambiguous in PostgreSQL; the repeated names get distinct SQL names."""
+    accepts(query)
+    rows = run(query_dsn, translate(query, CATALOG).sql)
+    assert [(row[0], row[second]) for row in rows] == [(1, 1), (2, 2)]
+
+
+def test_order_and_group_by_folded_constants(sky, query_dsn: str) -> None:
+    """A <value_expression> the translator folds to a literal (COORDSYS(...) is 'ICRS') in ORDER BY or
+    GROUP BY: PostgreSQL rejected "non-integer constant"."""
+    query = ("SELECT COUNT(*) FROM adqltest.points WHERE id < 3 GROUP BY COORDSYS(POINT(1, 2)) "
+             "ORDER BY COORDSYS(CIRCLE(1, 2, 3))")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3,)]
+
+
+@pytest.mark.parametrize(
+    ("query", "rows"),
+    [
+        ("SELECT COUNT(*) FROM adqltest.points WHERE id IN (SELECT NULL FROM adqltest.other)", [(0,)]),
+        ("(SELECT NULL AS x, name FROM adqltest.points WHERE id = 1 ORDER BY 2) UNION ALL "
+         "(SELECT 2.5, 'y' FROM adqltest.other WHERE id = 1) ORDER BY 1", [(2.5, "y"), (None, "star 1 beta")]),
+    ],
+)
+def test_bare_null_column_of_a_subquery_takes_the_other_type(sky, query_dsn: str, query: str, rows: list) -> None:
+    """<in_predicate> with a <table_subquery> selecting NULL, and a <query_set_expression> whose
+    parenthesised side selects NULL: PostgreSQL types such a column text ("operator does not exist:
+    integer = text", "UNION types text and double precision cannot be matched")."""
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == rows
+
+
+@pytest.mark.parametrize("query", ['SELECT x FROM t AS "a""b1" ("a""b1" "c""d")', 'SELECT * FROM t AS x ( a "a""b" )'])
+def test_typed_column_list_after_a_correlation_name_is_an_adql_error(query: str) -> None:
+    """Not ADQL (<correlation_specification> takes no column list): sqlglot's re-tokenising of the
+    'type' raised its own TokenError instead of an AdqlError."""
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert info.value.line == 1
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT COUNT(*) FROM adqltest.Mixed AS a, adqltest.Mixed AS b JOIN adqltest.Mixed AS c ON a.id = c.id",
+        "SELECT COUNT(*) FROM adqltest.Mixed AS a JOIN (adqltest.Mixed AS b JOIN adqltest.Mixed AS c "
+        "ON a.id = c.id) ON a.id = b.id",
+    ],
+)
+def test_join_condition_sees_only_its_join(query: str) -> None:
+    """<join_condition> may use the tables of its join (and enclosing queries) only; PostgreSQL
+    reported "invalid reference to FROM-clause entry" for the SQL, now an ADQL error."""
+    with pytest.raises(AdqlError) as info:
+        translate(query, CATALOG)
+    assert "unknown table or alias 'a'" in info.value.message and info.value.line == 1
+
+
+def test_join_condition_still_sees_enclosing_queries_and_earlier_joins(sky, query_dsn: str) -> None:
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS m WHERE EXISTS (SELECT * FROM adqltest.Mixed AS a "
+             "JOIN adqltest.Mixed AS b JOIN adqltest.Mixed AS c ON a.id = c.id AND c.id = m.id)")
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(3,)]
+
+
+def test_arithmetic_on_null(sky, query_dsn: str) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary> and <term>/<numeric_value_expression> on the
+    <value_expression> NULL: PostgreSQL's "operator is not unique: - unknown"."""
+    query = "SELECT -(NULL), (NULL) * (NULL), - COALESCE(NULL) + 1 FROM adqltest.Mixed WHERE id = 10"
+    accepts(query)
+    assert run(query_dsn, translate(query, CATALOG).sql) == [(None, None, None)]
+
+
+def test_qualified_join_whose_right_table_reference_is_an_unparenthesised_join(sky, query_dsn: str) -> None:
+    """<qualified_join> ::= <table_reference> [ <join_type> ] JOIN <table_reference> [ <join_specification> ]
+    with a <joined_table> as the right <table_reference>: "a LEFT JOIN b JOIN c ON x ON y" was
+    "unexpected join here"."""
+    query = ("SELECT COUNT(*) FROM adqltest.Mixed AS a LEFT JOIN adqltest.Mixed AS b JOIN adqltest.regions AS c "
+             "ON b.id = c.id ON a.id = b.id")
+    accepts(query)
+    sql = translate(query, CATALOG).sql
+    assert 'LEFT OUTER JOIN ("adqltest"."Mixed" AS "t2" INNER JOIN' in sql
+    assert run(query_dsn, sql) == [(3,)]
