@@ -2,7 +2,11 @@
 1 arcmin) through HTTP sync with 1 and 16 concurrent clients, against the
 same SQL through psycopg directly (target: p50 overhead < 3 ms).
 
-    .venv/bin/python bench/tap_latency.py [--rows 1000000] [--queries 400]
+A one-process server and a ``--workers`` server run side by side on the same
+database and are measured in alternation in the same run, so a busy shared
+machine affects both alike.
+
+    .venv/bin/python bench/tap_latency.py [--rows 1000000] [--queries 400] [--workers 0]
 """
 
 from __future__ import annotations
@@ -84,19 +88,26 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes of the multi-process server (0: the server's default, one per core)")
     args = parser.parse_args()
     target, work = database(args.rows)
-    server = ServerProcess(target, work)
+    servers = {"1 process": ServerProcess(target, work, workers="1"),
+               "--workers": ServerProcess(target, work, workers=str(args.workers))}
     try:
         positions = cones(args.queries)
-        http_latencies(server.url, positions[:20], 1)
+        for server in servers.values():
+            http_latencies(server.url, positions[:20], 1)
         for clients in (1, 16):
-            h50, h95 = percentiles(http_latencies(server.url, positions, clients))
             s50, s95 = percentiles(sql_latencies(target, positions, clients))
-            print(f"{clients:2d} client(s): HTTP p50 {h50:.2f} ms p95 {h95:.2f} ms | psycopg p50 {s50:.2f} ms "
-                  f"p95 {s95:.2f} ms | p50 overhead {h50 - s50:.2f} ms (target < 3 ms)")
+            print(f"{clients:2d} client(s): psycopg p50 {s50:.2f} ms p95 {s95:.2f} ms")
+            for label, server in servers.items():
+                h50, h95 = percentiles(http_latencies(server.url, positions, clients))
+                print(f"    HTTP {label:<10} p50 {h50:.2f} ms p95 {h95:.2f} ms | p50 overhead {h50 - s50:.2f} ms "
+                      f"(target < 3 ms), ratio {h50 / s50:.1f}")
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 if __name__ == "__main__":
