@@ -35,6 +35,7 @@ import psycopg
 
 from vo_server.query.run import QueryFailed, QueryResult, run_query
 from vo_server.tap.errors import TapError
+from vo_server.tap.estimate import estimate_seconds
 from vo_server.tap.jobs import Job, JobStore
 from vo_server.tap.params import RequestParams, parse_query_request
 from vo_server.tap.service import TapService
@@ -188,6 +189,7 @@ class JobRunner:
             uploads = await load_uploads(settings, service.db.target, parse_upload_specs(query.uploads), {},
                                          job_id=job.job_id, stored={k: Path(v) for k, v in job.upload_parts.items()})
             plan = await service.plan(query, uploads, statement_timeout=limit)
+            await self.store.set_estimate(job.job_id, await estimate_seconds(service.db, plan))  # uploads known now
             directory.mkdir(parents=True, exist_ok=True)
             target = directory / f"result.{query.output.extension}"
             work = asyncio.create_task(self._write(plan, query.output.stream, target, holder,
