@@ -4,7 +4,9 @@ its own process (so its memory can be measured)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -41,6 +43,8 @@ def make_table(rows: int) -> pa.Table:
 
 def database(rows: int) -> tuple[DatabaseTarget, Path]:
     work = Path(tempfile.mkdtemp(prefix="vo-tap-bench-"))
+    # removed at exit, after the embedded PostgreSQL has stopped (atexit runs in reverse order)
+    atexit.register(shutil.rmtree, work, ignore_errors=True)
     uri = start_embedded(work / "pg")
     bootstrap_embedded(uri, "vo_query", "vo")
     target = embedded_target(uri, "vo_query", "vo")
