@@ -33,6 +33,7 @@ bench: setup
 	$(PY) bench/ingest.py
 	$(PY) bench/oai_harvest.py
 	$(PY) bench/sia.py
+	$(PY) bench/xmatch.py --fallback-rows 10
 
 # Sky benchmarks against q3c and pgSphere on Debian's PostgreSQL 15 (docs/sky.md).
 bench-sky: setup

@@ -34,12 +34,28 @@ class ColumnInfo:
 
 
 @dataclass(frozen=True)
+class RegionColumn:
+    """A column of regions published as STC-S text (xtype ``adql:REGION``,
+    e.g. ObsCore ``s_region``) whose geometry for computation is stored in
+    ``geometry_column``: a DALI array, [ra, dec, r] for a circle or
+    [ra1, dec1, ra2, dec2, ...] counter-clockwise for a polygon (told apart
+    by length; degrees, ICRS).  ``footprint_index`` names an index of the
+    regions known to the spatial compiler, keyed by ``key_column``."""
+
+    column: str
+    geometry_column: str
+    footprint_index: str | None = None
+    key_column: str | None = None
+
+
+@dataclass(frozen=True)
 class TableInfo:
     """A published table.
 
     ``position`` names the (ra, dec) columns, in degrees ICRS, whose nested
     depth-29 HEALPix index is stored in ``hpx_column``; both are None for
-    tables without an indexed position.
+    tables without an indexed position.  ``region_columns``: the columns of
+    STC-S regions usable in geometry (see ``RegionColumn``).
     """
 
     schema: str | None
@@ -48,6 +64,10 @@ class TableInfo:
     position: tuple[str, str] | None = None
     hpx_column: str | None = None
     description: str | None = None
+    region_columns: tuple[RegionColumn, ...] = ()
+
+    def region_column(self, name: str) -> RegionColumn | None:
+        return next((r for r in self.region_columns if r.column == name), None)
 
     @property
     def qualified_name(self) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, replace
 from sqlglot import exp
 
 from adql.catalog import TableInfo
+from adql.crossmatch import CrossmatchCompiler
 from adql.expressions import ExpressionCompiler, promote
 from adql.geometry_sql import GeometryCompiler
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
@@ -35,7 +36,7 @@ class OutputItem:
     value: Value
 
 
-class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
+class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCompiler):
     """Translate one parsed query; instances are single-use."""
 
     def __init__(self, text: str, tables: Sequence[TableInfo], spatial: SpatialCompiler,
@@ -57,6 +58,8 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         self.max_rows: int | None = None
         self.limit: int | None = None
         self.overflow_possible = False
+        self._crossmatch_stack = []
+        self._order_aggregate = False  # set by order_by: an aggregate in ORDER BY
 
     def root_limit(self, top: int | None) -> int | None:
         """LIMIT of the outermost query: TOP, or max_rows + 1 to detect overflow."""
@@ -253,6 +256,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         from_ = node.args.get("from_")
         if from_ is None:
             raise self.fail("ADQL requires a FROM clause", node)
+        crossmatch = self.crossmatch_begin(node, scope)
         from_sql = self.from_clause(from_, node.args.get("joins") or [], scope)
 
         parts = ["SELECT"]
@@ -262,6 +266,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
         where = node.args.get("where")
         if where is not None:
             where_sql = self.condition(where.this, scope)
+        from_sql, where_sql = self.crossmatch_end(crossmatch, from_sql, where_sql)
 
         group_keys: list[str] = []
         group = node.args.get("group")
@@ -298,7 +303,9 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
                     self.aggregates_allowed = False
                     self._columns_seen = None
             order_terms = self.order_by(node.args.get("order"), items, scope, distinct is not None)
-            grouped = group is not None or having is not None or any(item.value.aggregate for item in items)
+            # an aggregate only in ORDER BY groups the query too (one group), as in SQL
+            grouped = (group is not None or having is not None or any(item.value.aggregate for item in items)
+                       or self._order_aggregate)
             if grouped and not self.permissive:
                 self._check_grouping(group_keys)
         finally:
@@ -435,10 +442,16 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
             from dataclasses import replace
 
             value = replace(value, geometry=self.column_geometry(value, exp.Null()))
+        region = self.region_column_geometry(source, col.name)
+        if region is not None:
+            from dataclasses import replace
+
+            value = replace(value, kind=GEOMETRY, geometry=region)
         return value
 
     def order_by(self, order: exp.Order | None, items: list[OutputItem], scope: Scope,
                  distinct: bool) -> list[str]:
+        self._order_aggregate = False
         if order is None:
             return []
         terms = []
@@ -462,6 +475,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler):
                     finally:
                         seen, self._columns_seen = self._columns_seen, None
                     self._item_columns.append((target, value.sql, seen))
+                    self._order_aggregate = self._order_aggregate or value.aggregate
                     if value.kind in (PREDICATE, GEOMETRY):
                         raise self.fail(f"cannot ORDER BY a {value.kind}", target)
                     if distinct and not self.permissive and value.sql not in {i.value.sql for i in items}:

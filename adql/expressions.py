@@ -58,6 +58,18 @@ _DOUBLE_ONLY = {"sin", "cos", "tan", "cot", "asin", "acos", "atan", "atan2", "de
 _DOUBLE_ONLY |= {"exp", "ln", "log", "sqrt"}
 
 
+def seeded_random_sql(seed: int) -> str:
+    """RAND(seed) in one SELECT: the uncorrelated sub-select is an InitPlan,
+    run once, when the CASE is first evaluated, i.e. just before the first
+    random() of this call; so the sequence restarts from ``setseed`` in every
+    execution and the same query over the same rows in the same plan gives
+    the same values.  (setseed is parallel-unsafe, so such a query is not
+    parallelised, which keeps the order of evaluation.)  Seeds map to
+    setseed's [-1, 1] modulo 2**32."""
+    fraction = (seed % 2**32) / (2**32 - 1) * 2 - 1
+    return f"(CASE WHEN (SELECT setseed({fraction!r})) IS NULL THEN random() ELSE random() END)"
+
+
 def string_literal(text: str) -> str:
     if "\\" in text:
         return "E'" + text.replace("\\", "\\\\").replace("'", "''") + "'"
@@ -207,6 +219,9 @@ class ExpressionCompiler:
                 )
                 if kind == GEOMETRY:
                     value = replace(value, geometry=self.column_geometry(value, node))
+                region = self.region_column_geometry(source, col.name)
+                if region is not None:
+                    value = replace(value, kind=GEOMETRY, geometry=region)
                 return value
             current = current.parent
         alias = self.select_alias(node)
@@ -271,7 +286,7 @@ class ExpressionCompiler:
             if a.spatial is not None and b.is_constant and operator in ("=", "<>"):
                 return self.spatial_comparison(a, b, operator, node)
             if a.distance is not None and b.is_constant and operator in ("<", "<="):
-                return self.distance_comparison(a, b, operator)
+                return self.distance_comparison(a, b, operator, node)
         self.check_comparable(left, right, node)
         left, right = _boolean_constants(left, right), _boolean_constants(right, left)
         return Value(f"({left.sql} {op} {right.sql})", PREDICATE, aggregate=left.aggregate or right.aggregate)
@@ -350,6 +365,10 @@ class ExpressionCompiler:
     def is_null(self: Compiler, node: exp.Is, scope: Scope) -> Value:
         if not isinstance(node.expression, exp.Null):
             raise self.fail("only IS NULL and IS NOT NULL are ADQL", node)
+        if not isinstance(node.this, exp.Column) or isinstance(node.this.this, exp.Star):
+            # ADQL 2.1: <null_predicate> ::= <column_reference> IS [ NOT ] NULL
+            raise self.fail("IS [NOT] NULL applies to a column (e.g. t.mag IS NULL), not to an expression or a "
+                            "condition; ADQL 2.1 allows only a column reference there", node)
         value = self.expr(node.this, scope)
         if value.kind == PREDICATE:
             raise self.fail("IS NULL needs a value, not a condition", node)
@@ -517,7 +536,7 @@ class ExpressionCompiler:
                 seed = args[0]
                 if not (isinstance(seed, exp.Literal) and not seed.is_string and seed.this.isdigit()):
                     raise self.fail("the seed of RAND must be an unsigned integer", seed)
-                self.warnings.append("RAND(seed): the seed is ignored; PostgreSQL's random() is used")
+                return Value(seeded_random_sql(int(seed.this)), NUMBER, "double")
             return Value("random()", NUMBER, "double")
         if spec.name in ("ROUND", "TRUNCATE"):
             return self.round_or_truncate(spec, args, node, scope)

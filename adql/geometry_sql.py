@@ -3,9 +3,13 @@
 A mixin of :class:`adql.compiler.Compiler`.  Geometry values are
 ``double precision[]`` in SQL (point [ra, dec], circle [ra, dec, r], polygon
 [ra1, dec1, ra2, dec2, ...]; BOX becomes its polygon); MOCs are ``bigint[]``
-of depth-29 ranges.  The shape is always known statically, so the translator
-picks the specific SQL function.  Predicates on a table's indexed position
-with a constant region get the spatial compiler's index prefilter ANDed in.
+of depth-29 ranges.  The shape is almost always known statically, so the
+translator picks the specific SQL function; the exception is a region column
+(STC-S text such as ObsCore ``s_region``, ``catalog.RegionColumn``): its stored
+geometry is a circle or a polygon, and the ``adql_dali_*`` functions tell them
+apart by length.  Predicates on a table's indexed position or on an indexed
+region column with a constant region get the spatial compiler's index
+prefilter ANDed in.
 """
 
 from __future__ import annotations
@@ -19,8 +23,8 @@ from sqlglot import exp
 from adql import geometry as geo
 from adql.expressions import string_literal
 from adql.functions import FunctionSpec
-from adql.scope import Scope
-from adql.spatial import Circle, IndexedPosition, Moc, NamedRegion, Polygon
+from adql.scope import Scope, Source
+from adql.spatial import Circle, IndexedFootprint, IndexedPosition, Moc, NamedRegion, Polygon, Region
 from adql.values import (
     GEOMETRY,
     INTEGER_TYPES,
@@ -59,6 +63,22 @@ def geometry_array(g: Geometry) -> str:
     return g.parts[0]
 
 
+def kind_sql(g: Geometry) -> str:
+    """SQL text of the shape name the adql_region_* functions take."""
+    if g.shape == "region":
+        return f"adql_dali_kind({g.parts[0]})"
+    return f"'{g.shape}'"
+
+
+def _constant_region(g: Geometry) -> Region | None:
+    """The constant region of ``g`` for an index request (a point is a circle of radius 0)."""
+    if g.region is not None:
+        return g.region
+    if g.shape == "point" and g.point is not None:
+        return Circle(g.point[0], g.point[1], 0.0)
+    return None
+
+
 def geometry_value(g: Geometry, aggregate: bool = False) -> Value:
     if g.shape == "named":
         return Value("NULL", GEOMETRY, geometry=g, aggregate=aggregate, name="region")
@@ -81,6 +101,25 @@ class GeometryCompiler:
         if shape == "polygon":
             return Geometry("polygon", (value.sql,))
         return Geometry("moc", (value.sql,))
+
+    def region_column_geometry(self: Compiler, source: Source | None, column: str) -> Geometry | None:
+        """The stored geometry of a region column of ``source``'s table (None
+        if the column is not one), with its footprint index if it has one."""
+        table = source.table if source is not None else None
+        region = table.region_column(column) if table is not None else None
+        if region is None:
+            return None
+        footprint = None
+        if region.footprint_index is not None and region.key_column is not None:
+            footprint = IndexedFootprint(region.footprint_index, source.column_sql(region.key_column))
+        return Geometry("region", (source.column_sql(region.geometry_column),), footprint=footprint)
+
+    def _footprint_prefilter(self: Compiler, g: Geometry, other: Region | None) -> str | None:
+        """Index prefilter for a region column ``g`` against a constant region (either may be absent)."""
+        if g.footprint is None or other is None:
+            return None
+        method = getattr(self.spatial, "footprint_prefilter", None)  # optional in the protocol
+        return method(g.footprint, other) if method is not None else None
 
     # -------------------------------------------------------------- helpers
     def _numbers(self: Compiler, args: list[exp.Expr], scope: Scope, what: str) -> list[Value]:
@@ -354,8 +393,8 @@ class GeometryCompiler:
             return g
         if g.shape == "circle":
             return Geometry("point", g.parts[:2], point=g.point, position=g.position)
-        if g.shape == "polygon":
-            call = f"adql_polygon_centroid({g.parts[0]})"
+        if g.shape in ("polygon", "region"):
+            call = f"adql_{'polygon' if g.shape == 'polygon' else 'dali'}_centroid({g.parts[0]})"
             return Geometry("point", (f"({call})[1]", f"({call})[2]"))
         raise self.fail("CENTROID of a MOC is not supported", node)
 
@@ -367,6 +406,8 @@ class GeometryCompiler:
             return Value(f"adql_circle_area({g.parts[2]})", NUMBER, "double", info=info)
         if g.shape == "polygon":
             return Value(f"adql_polygon_area({g.parts[0]})", NUMBER, "double", info=info)
+        if g.shape == "region":
+            return Value(f"adql_dali_area({g.parts[0]})", NUMBER, "double", info=info)
         if g.moc_ascii is not None:
             from mocpy import MOC
 
@@ -388,12 +429,18 @@ class GeometryCompiler:
         return Value(sql, NUMBER, "double", info=_deg_info("distance"), distance=DistanceCall(first, second),
                      name="distance")
 
-    def distance_comparison(self: Compiler, distance: Value, limit: Value, op: str) -> Value:
+    def distance_comparison(self: Compiler, distance: Value, limit: Value, op: str,
+                            node: exp.Expr | None = None) -> Value:
         exact = f"({distance.sql} {op} {limit.sql})"
         radius = limit.const
         prefilter = None
         call = distance.distance
         if call is not None and isinstance(radius, int | float) and 0 <= radius <= 180:
+            first, second = call.first.position, call.second.position
+            if node is not None and first is not None and second is not None and self.crossmatch(
+                node, first, second, float(radius), symmetric_pick=True
+            ):
+                return Value(exact, PREDICATE)
             prefilter = self._cone_prefilter(call.first, call.second, float(radius))
             if prefilter is None:
                 prefilter = self._cone_prefilter(call.second, call.first, float(radius))
@@ -417,6 +464,7 @@ class GeometryCompiler:
             a, b = b, a
         if "named" in (a.shape, b.shape) and not (a.shape == "point" and b.shape == "named"):
             raise self.fail(f"{name} with gw_region needs a point as the other argument", node)
+        crossmatch = None
         if a.shape == "point":
             exact = self._point_in(a, b, node)
             prefilter = None
@@ -425,17 +473,23 @@ class GeometryCompiler:
                     prefilter = self.spatial.region_prefilter(a.position, b.region)
                 elif b.shape == "circle" and b.position is not None and b.radius is not None:
                     prefilter = self.spatial.join_prefilter(a.position, b.position, b.radius)
+                    crossmatch = (a.position, b.position, b.radius)
             elif a.point is not None and b.shape == "circle" and b.position is not None and b.radius is not None:
                 # circles around indexed positions that contain a fixed point: a cone around the point
                 prefilter = self.spatial.region_prefilter(b.position, Circle(a.point[0], a.point[1], b.radius))
+            elif b.shape == "region":
+                prefilter = self._footprint_prefilter(b, _constant_region(a))
         else:
             if "moc" in (a.shape, b.shape):
                 raise self.fail(f"{name} with a MOC is only supported for a point and a MOC", node)
             function = "adql_region_within" if name == "CONTAINS" else "adql_region_intersects"
-            exact = (f"{function}('{a.shape}', {geometry_array(a)}, '{b.shape}', {geometry_array(b)})")
-            prefilter = None
+            exact = f"{function}({kind_sql(a)}, {geometry_array(a)}, {kind_sql(b)}, {geometry_array(b)})"
+            # a region within, containing or intersecting a constant region overlaps it
+            prefilter = (self._footprint_prefilter(a, _constant_region(b)) if a.shape == "region"
+                         else self._footprint_prefilter(b, _constant_region(a)))
         test = SpatialTest(exact, prefilter)
-        return Value(f"CAST({exact} AS integer)", NUMBER, "int", spatial=test, name=name.lower())
+        return Value(f"CAST({exact} AS integer)", NUMBER, "int", spatial=test, name=name.lower(),
+                     extras={"crossmatch": crossmatch} if crossmatch else {})
 
     def _point_in(self: Compiler, p: Geometry, region: Geometry, node: exp.Expr) -> str:
         ra, dec = p.parts
@@ -448,6 +502,8 @@ class GeometryCompiler:
         if region.shape == "named":
             skymap, level = region.parts
             return f"vo_sky.gw_in_region({skymap}, {level}, {ra}, {dec})"
+        if region.shape == "region":
+            return f"adql_region_within('point', adql_point({ra}, {dec}), {kind_sql(region)}, {region.parts[0]})"
         hpx = p.position.hpx_sql if p.position is not None else f"adql_healpix_index(29, {ra}, {dec})"
         return f"adql_hpx_in_moc({hpx}, {region.parts[0]})"
 
@@ -459,6 +515,9 @@ class GeometryCompiler:
                             "0 or 1", node)
         positive = (other.const == 1) == (op == "=")
         if positive:
+            pair = call.extras.get("crossmatch")
+            if pair is not None and self.crossmatch(node, *pair, symmetric_pick=False):
+                return Value(test.exact, PREDICATE)
             return Value(_and(test.prefilter, test.exact), PREDICATE)
         return Value(f"(NOT {test.exact})", PREDICATE)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from adql.catalog import ColumnInfo
-from adql.spatial import IndexedPosition, Region
+from adql.spatial import IndexedFootprint, IndexedPosition, Region
 
 NUMBER = "number"
 STRING = "string"
@@ -42,8 +42,11 @@ class Geometry:
 
     point: parts = (ra_sql, dec_sql); circle: (ra_sql, dec_sql, radius_sql);
     polygon: (array_sql,) with ra/dec pairs; moc: (ranges_sql,) bigint[] of
-    half-open depth-29 [lo, hi) pairs.  ``region`` is set when all arguments
-    are constants, ``position`` when a point is a table's indexed position.
+    half-open depth-29 [lo, hi) pairs; region: (dali_sql,) the stored
+    geometry of a region column, a circle or a polygon (``catalog.RegionColumn``).
+    ``region`` is set when all arguments are constants, ``position`` when a
+    point is a table's indexed position, ``footprint`` when a region column
+    has a footprint index.
     """
 
     shape: str
@@ -53,6 +56,7 @@ class Geometry:
     position: IndexedPosition | None = None
     moc_ascii: str | None = None
     radius: float | None = None
+    footprint: IndexedFootprint | None = None
 
 
 @dataclass(frozen=True)

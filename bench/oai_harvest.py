@@ -19,7 +19,6 @@ import re
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vo_server.db.embedded import start_embedded  # noqa: E402
+from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
 from vo_server.db.migrations import upgrade  # noqa: E402
 from vo_server.db.target import bootstrap_embedded, embedded_target  # noqa: E402
 
@@ -95,8 +94,7 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=100)
     args = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="vo-bench-oai-"))
-    superuser = start_embedded(root / "pg")
+    superuser, root = start_scratch_embedded("vo-bench-oai-")
     bootstrap_embedded(superuser, "vo_query", "bench")
     target = embedded_target(superuser, "vo_query", "bench")
     upgrade(target)

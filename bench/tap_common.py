@@ -4,13 +4,10 @@ its own process (so its memory can be measured)."""
 
 from __future__ import annotations
 
-import atexit
 import os
-import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vo_server.db.embedded import start_embedded  # noqa: E402
+from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
 from vo_server.db.migrations import upgrade  # noqa: E402
 from vo_server.db.target import DatabaseTarget, bootstrap_embedded, embedded_target  # noqa: E402
 from vo_server.ingest.loader import IngestRequest, ingest  # noqa: E402
@@ -42,10 +39,7 @@ def make_table(rows: int) -> pa.Table:
 
 
 def database(rows: int) -> tuple[DatabaseTarget, Path]:
-    work = Path(tempfile.mkdtemp(prefix="vo-tap-bench-"))
-    # removed at exit, after the embedded PostgreSQL has stopped (atexit runs in reverse order)
-    atexit.register(shutil.rmtree, work, ignore_errors=True)
-    uri = start_embedded(work / "pg")
+    uri, work = start_scratch_embedded("vo-tap-bench-")
     bootstrap_embedded(uri, "vo_query", "vo")
     target = embedded_target(uri, "vo_query", "vo")
     upgrade(target)

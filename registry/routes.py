@@ -12,7 +12,7 @@ from starlette.routing import BaseRoute, Route
 
 from registry.oai_pmh import OaiProvider
 from registry.sources import OAI_PATH, RecordContext
-from vo_server.web.landing import ServiceLink
+from vo_server.web.landing import ServiceLink, current_services
 
 FORM_TYPE = "application/x-www-form-urlencoded"
 REGISTRY_LINK = ServiceLink("Registry (OAI-PMH)", OAI_PATH,
@@ -47,6 +47,7 @@ def _stream(chunks: list[str]) -> Iterator[bytes]:
 
 
 async def oai_endpoint(request: Request) -> StreamingResponse:
+    await current_services(request.app)
     provider = oai_provider(request.app)
     if request.method == "POST":
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()

@@ -7,11 +7,9 @@ from __future__ import annotations
 import os
 import re
 import socket
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import psycopg
 import pytest
@@ -19,7 +17,7 @@ import uvicorn
 from psycopg import sql
 
 from vo_server.config import Settings
-from vo_server.db.embedded import start_embedded
+from vo_server.db.embedded import start_scratch_embedded
 from vo_server.db.migrations import upgrade
 from vo_server.db.target import EMBEDDED_OWNER, DatabaseTarget, bootstrap_embedded, embedded_target
 
@@ -30,8 +28,7 @@ QUERY_ROLE = "vo_query"
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     """Superuser URI of an embedded PostgreSQL private to this test session."""
-    root = Path(tempfile.mkdtemp(prefix="vo-test-"))
-    uri = start_embedded(root / "pg")
+    uri, _root = start_scratch_embedded("vo-test-")
     bootstrap_embedded(uri, QUERY_ROLE, TEMPLATE_DB)
     upgrade(embedded_target(uri, QUERY_ROLE, TEMPLATE_DB))
     yield uri

@@ -18,7 +18,7 @@ from vo_server.metadata.yaml_files import load_resource
 from vo_server.moc.capabilities import MOC_CAPABILITIES_LINK
 from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
-from vo_server.sky.web import cone_search_links, sky_routes, sky_services
+from vo_server.sky.web import cone_search_links, refresh_cone_search_links, sky_routes, sky_services
 from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
 from vo_server.web.landing import ServiceLink, health, landing_page
 
@@ -58,6 +58,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app.state.settings = settings
     app.state.db = db
     app.state.services = services
+    app.state.service_refreshers = [refresh_cone_search_links]
     app.state.spatial = HealpixSpatialCompiler(skymap_regions=SkymapRegions(target.owner_dsn))
     app.state.sia_obscore = obscore_table(settings)
     app.state.resource = load_resource(settings.schemas_dir, {

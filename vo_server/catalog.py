@@ -21,6 +21,7 @@ from adql.catalog import ColumnInfo, SimpleCatalog, TableInfo
 from vo_server.db.pools import Database
 from vo_server.metadata.model import TableMeta
 from vo_server.metadata.tap_schema import read_tables, stored_column_name
+from vo_server.sky.footprint_index import REGION_COLUMNS
 
 VERSION_SQL = (
     "SELECT (SELECT count(*) FROM tap_schema.columns), (SELECT count(*) FROM tap_schema.tables), "
@@ -45,8 +46,10 @@ def table_info(table: TableMeta, positions: Positions | None) -> TableInfo:
     hpx = None
     if positions and positions.ra and positions.dec and positions.hpx:
         position, hpx = (positions.ra, positions.dec), positions.hpx
+    names = {c.name for c in columns}
+    regions = tuple(r for r in REGION_COLUMNS.get((table.schema, table.name), ()) if r.column in names)
     return TableInfo(schema=table.schema, name=table.name, columns=columns, position=position,
-                     hpx_column=hpx, description=table.description)
+                     hpx_column=hpx, description=table.description, region_columns=regions)
 
 
 def load_catalog(owner_dsn: str) -> tuple[list[TableMeta], SimpleCatalog]:

@@ -153,4 +153,4 @@ def test_parse_and_validate_without_catalog() -> None:
 
 
 def test_validate_with_catalog_returns_warnings(catalog) -> None:
-    assert validate(f"SELECT RAND(3) FROM {P}", catalog) == ["RAND(seed): the seed is ignored; PostgreSQL's random() is used"]
+    assert validate(f"SELECT RAND(3) FROM {P}", catalog) == []  # the seed is honoured (test_rand_seed.py)

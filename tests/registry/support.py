@@ -60,6 +60,8 @@ def live_registry(target: DatabaseTarget, data_dir: Path, services: list[Service
     registered = server.server.config.app.state.services
     registered[:] = [s for s in registered if s.standard_id is None or s.standard_id not in replaced]
     registered.extend(provided)
+    if "ivo://ivoa.net/std/ConeSearch" in replaced:  # the cone search module's own links are not refreshed in
+        server.server.config.app.state.service_refreshers = []
     return server
 
 

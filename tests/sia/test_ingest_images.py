@@ -60,18 +60,21 @@ def test_every_demo_image_loads(loaded, db_dsn):
 @pytest.mark.parametrize("name", sorted(IMAGE_HDUS))
 def test_region_contains_corner_pixels(loaded, db_dsn, name):
     obs_id = name + (f"[{IMAGE_HDUS[name]}]" if IMAGE_HDUS[name] else "")
-    (region,) = rows(db_dsn, "SELECT s_region FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0]
+    stcs, region = rows(db_dsn, "SELECT s_region, s_region_dali FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0]
+    # the published STC-S text and the geometry used for computation are the same polygon
+    assert stcs.startswith("Polygon ICRS ")
+    assert [float(w) for w in stcs.split()[2:]] == region
     corners = corner_pixels(name)
     for c in corners:
-        inside = rows(db_dsn, "SELECT vo_sky.polygon_contains_point(%s, %s, %s)",
-                      (region, float(c.ra.deg), float(c.dec.deg)))[0][0]
+        inside = rows(db_dsn, "SELECT adql_region_within('point', ARRAY[%s, %s], 'polygon', %s)",
+                      (float(c.ra.deg), float(c.dec.deg), region))[0][0]
         assert inside, f"{name}: corner {c.ra.deg}, {c.dec.deg} outside {region}"
     # and not a point well outside: 1 degree beyond the farthest corner from the centre
     centre = SkyCoord(*rows(db_dsn, "SELECT s_ra, s_dec FROM ivoa.obscore WHERE obs_id = %s", (obs_id,))[0],
                       unit="deg")
     far = centre.directional_offset_by(0, centre.separation(corners).max() + 1 * centre.separation(corners).unit)
-    assert not rows(db_dsn, "SELECT vo_sky.polygon_contains_point(%s, %s, %s)",
-                    (region, float(far.ra.deg), float(far.dec.deg)))[0][0]
+    assert not rows(db_dsn, "SELECT adql_region_within('point', ARRAY[%s, %s], 'polygon', %s)",
+                    (float(far.ra.deg), float(far.dec.deg), region))[0][0]
 
 
 def test_header_values_and_nulls(loaded, db_dsn):
@@ -181,3 +184,64 @@ def test_cli_ingest_images(cli_env, db_dsn, tmp_path):
     bad = subprocess.run([sys.executable, "-m", "vo_server.cli", "ingest-images", str(tmp_path / "missing"),
                           "--collection", "cli"], env=env, capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "no such file" in bad.stderr
+
+
+def sky_map(path: Path, projection: str, nx: int, ny: int, crpix: tuple[float, float]) -> Path:
+    """A synthetic all-sky-style map: 1 deg pixels, RA---XXX/DEC--XXX with CRVAL (180, 0)."""
+    wcs = WCS(naxis=2)
+    wcs.wcs.ctype = [f"RA---{projection}", f"DEC--{projection}"]
+    wcs.wcs.crval = [180.0, 0.0]
+    wcs.wcs.crpix = list(crpix)
+    wcs.wcs.cdelt = [-1.0, 1.0]
+    fits.PrimaryHDU(np.zeros((ny, nx), dtype=np.float32), header=wcs.to_header()).writeto(path)
+    return path
+
+
+def test_all_sky_and_polar_images_get_cap_footprints(db_target, db_dsn, settings, tmp_path):
+    from vo_server.sia.params import parse_sia_query
+    from vo_server.sia.query import sia_plan
+    from vo_server.sia.service import obscore_table
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    sky_map(maps / "allsky_car.fits", "CAR", 360, 180, (180.5, 90.5))       # the whole sky
+    sky_map(maps / "allsky_ait.fits", "AIT", 360, 180, (180.5, 90.5))       # corners off the projection
+    sky_map(maps / "north_cap.fits", "CAR", 360, 30, (180.5, -59.5))        # dec 60..90, top row on the pole
+    sky_map(maps / "off_sky.fits", "AIT", 20, 20, (5000.5, 10.5))           # no pixel on the sky
+    report = ingest_images(db_target, settings, ImageIngestRequest(paths=[maps], collection="maps"))
+    assert sorted(Path(p).name for p in report.files_loaded) == ["allsky_ait.fits", "allsky_car.fits",
+                                                                 "north_cap.fits"]
+    reasons = dict((Path(p).name, r) for p, r in report.skipped)
+    assert list(reasons) == ["off_sky.fits"] and "no pixel of the image has a sky position" in reasons["off_sky.fits"]
+    found = {r[0]: r[1:] for r in rows(db_dsn, "SELECT obs_id, s_region, s_region_dali, s_fov, (SELECT count(*) "
+                                               "FROM ivoa.obscore_footprint f WHERE f.obs_publisher_did = "
+                                               "o.obs_publisher_did) FROM ivoa.obscore o WHERE obs_collection = 'maps'")}
+    for name in ("allsky_car.fits", "allsky_ait.fits"):
+        assert found[name][:3] == ("Circle ICRS 0.0 90.0 180.0", [0.0, 90.0, 180.0], 360.0)
+        assert found[name][3] == 1  # one wide index range, not 196,608
+    text, (cap_ra, cap_dec, radius), fov, index_rows = found["north_cap.fits"]
+    assert text == f"Circle ICRS {cap_ra!r} {cap_dec!r} {radius!r}" and cap_dec == 90.0
+    assert 30 < radius < 31  # the cap down to dec 60, padded by the sampling step
+    # every pixel centre (astropy, independently) lies in the cap
+    with fits.open(maps / "north_cap.fits") as hdul:
+        y, x = np.mgrid[0:30, 0:360]
+        world = WCS(hdul[0].header).pixel_to_world(x.ravel(), y.ravel())
+    assert float(world.dec.deg.min()) == pytest.approx(60.5)
+    assert (90 - world.dec.deg).max() <= radius
+    assert index_rows < 200
+
+    def sia(*pos: str) -> set[str]:
+        plan = sia_plan(parse_sia_query([("POS", p) for p in pos] + [("COLLECTION", "maps")]), obscore_table(settings))
+        with psycopg.connect(db_target.query_dsn) as conn:
+            names = [f.name for f in plan.fields]
+            return {row[names.index("obs_id")] for row in conn.execute(plan.sql, plan.params)}
+
+    everywhere = {"allsky_car.fits", "allsky_ait.fits"}
+    assert sia("CIRCLE 10 80 1") == everywhere | {"north_cap.fits"}
+    assert sia("CIRCLE 10 50 1") == everywhere
+    assert sia("CIRCLE 200 -89 0.5") == everywhere
+    assert sia("RANGE 0 360 85 90") == everywhere | {"north_cap.fits"}
+    assert sia("RANGE 10 20 40 55") == everywhere
+    assert sia("RANGE 0 10 58 62") == everywhere | {"north_cap.fits"}
+    assert sia("POLYGON 0 50 120 50 240 50") == everywhere | {"north_cap.fits"}  # around the pole
+    assert sia("POLYGON 10 40 20 40 15 45") == everywhere

@@ -62,8 +62,8 @@ def test_every_mandatory_column_as_the_standard_says(query_dsn):
     assert set(columns) == set(OBSCORE_11_MANDATORY)
     for name, (family, unit, ucd, utype) in OBSCORE_11_MANDATORY.items():
         datatype, arraysize, xtype, got_unit, got_ucd, got_utype, std, description = columns[name]
-        if family == "region":  # DALI 1.1 polygon
-            assert (datatype, arraysize, xtype) == ("double", "*", "polygon"), name
+        if family == "region":  # ObsCore 1.1 adql:REGION: an STC-S string
+            assert (datatype, arraysize, xtype) == ("char", "*", "adql:REGION"), name
         else:
             assert datatype in TYPE_FAMILIES[family], name
         if family == "char":
@@ -101,3 +101,24 @@ def test_demo_loader_publishes_the_demo_images(db_target, tmp_path_factory):
         assert len(table) == len(demo_image_files())
         for url in table["access_url"]:
             assert httpx.head(str(url), timeout=10).status_code == 200
+
+
+def test_migration_0009_converts_dali_polygons_to_stcs(db_target):
+    """A database from before 0009 stored s_region as a DALI polygon: its rows
+    become STC-S text with the polygon (counter-clockwise) kept in s_region_dali."""
+    import importlib
+
+    migration = importlib.import_module("vo_server.migrations.0009_obscore_region")
+    with psycopg.connect(db_target.owner_dsn) as conn:
+        conn.execute("ALTER TABLE ivoa.obscore DROP COLUMN s_region_dali")
+        conn.execute("ALTER TABLE ivoa.obscore ALTER COLUMN s_region TYPE double precision[] USING NULL")
+        clockwise = [10.0, 20.0, 10.0, 21.0, 11.0, 21.0, 11.0, 20.0]
+        conn.execute("INSERT INTO ivoa.obscore (obs_publisher_did, obs_id, obs_collection, calib_level, s_region) "
+                     "VALUES ('ivo://x/old', 'old', 'old', 1, %s)", (clockwise,))
+        migration.convert_s_region(conn)
+        text, dali, inside = conn.execute(
+            "SELECT s_region, s_region_dali, adql_region_within('point', ARRAY[10.5, 20.5], 'polygon', s_region_dali)"
+            " FROM ivoa.obscore WHERE obs_id = 'old'").fetchone()
+        conn.rollback()
+    assert dali == [11.0, 20.0, 11.0, 21.0, 10.0, 21.0, 10.0, 20.0]  # counter-clockwise now
+    assert text == "Polygon ICRS 11 20 11 21 10 21 10 20" and inside is True

@@ -94,7 +94,10 @@ def test_pyvo_sia2_search(server):
     assert "cfht_megaprime_g_sa110.fits" in set(table["obs_id"])
     row = table[list(table["obs_id"]).index("cfht_megaprime_g_sa110.fits")]
     assert row["access_url"].endswith("/sia/files/demo/cfht_megaprime_g_sa110.fits")
-    assert row["s_region"].shape == (8,)
+    words = str(row["s_region"]).split()  # ObsCore 1.1 adql:REGION: STC-S text
+    assert words[:2] == ["Polygon", "ICRS"] and len(words) == 2 + 8
+    assert results.fieldname_with_ucd("pos.outline;obs.field") == "s_region"
+    assert results.getrecord(0).s_region == str(table[0]["s_region"])
     # time window around the CFHT exposure (MJD 53582.41), as astropy Times
     t0 = Time(53582.41, format="mjd")
     hits = service.search(pos=(centre.ra.deg, centre.dec.deg, 0.01),

@@ -148,21 +148,34 @@ def test_vosi_and_index(live_server, stars):
     assert "/scs/" in landing and "/moc/tables" in landing and "/gw/" in landing
 
 
-def test_cone_search_links_make_registry_records(live_server, db_target, stars):
-    from vo_server.sky.web import cone_search_links
+def test_cone_searches_follow_tables_ingested_and_dropped_while_serving(live_server, db_target, stars, tmp_path):
+    """A table ingested while the server runs gets its cone search on the
+    landing page and in the registry at once; dropping it leaves a tombstone."""
+    from vo_server.ingest.loader import drop_table
 
-    links = cone_search_links(db_target)
-    assert [(link.path, link.standard_id, link.tables) for link in links] == \
-        [("/scs/scstest.stars", "ivo://ivoa.net/std/ConeSearch", ("scstest.stars",))]
-    services = live_server.server.config.app.state.services
-    services.extend(links)
-    try:
-        assert "/scs/scstest.stars" in httpx.get(f"{live_server.url}/").text
-        records = httpx.get(f"{live_server.url}/oai", params={"verb": "ListRecords", "metadataPrefix": "ivo_vor",
+    rng = np.random.default_rng(8)
+    path = tmp_path / "late.parquet"
+    pq.write_table(pa.table({"id": np.arange(20), "ra": rng.uniform(0, 360, 20), "dec": rng.uniform(-80, 80, 20)}),
+                   path)
+    ingest(db_target, IngestRequest(path=path, table="scslate.stars", mode="create"))
+
+    def services_set() -> dict[str, str | None]:
+        response = httpx.get(f"{live_server.url}/oai", params={"verb": "ListIdentifiers", "metadataPrefix": "ivo_vor",
                                                              "set": "services"})
-        assert records.status_code == 200
-        assert 'standardID="ivo://ivoa.net/std/ConeSearch"' in records.text
-        assert "/scs/scstest.stars" in records.text
+        assert response.status_code == 200
+        ns = {"o": "http://www.openarchives.org/OAI/2.0/"}
+        return {h.findtext("o:identifier", namespaces=ns): h.get("status")
+                for h in etree.fromstring(response.content).iterfind(".//o:header", ns)}
+
+    try:
+        assert "/scs/scslate.stars" in httpx.get(f"{live_server.url}/").text
+        listed = {k: v for k, v in services_set().items() if k.endswith("/scs/scslate.stars")}
+        assert list(listed.values()) == [None]
+        identifier = next(iter(listed))
+        record = httpx.get(f"{live_server.url}/oai", params={"verb": "GetRecord", "metadataPrefix": "ivo_vor",
+                                                            "identifier": identifier})
+        assert 'standardID="ivo://ivoa.net/std/ConeSearch"' in record.text and "scslate.stars" in record.text
     finally:
-        for link in links:
-            services.remove(link)
+        drop_table(db_target, "scslate.stars")
+    assert "/scs/scslate.stars" not in httpx.get(f"{live_server.url}/").text
+    assert services_set()[identifier] == "deleted"

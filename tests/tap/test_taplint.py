@@ -17,9 +17,8 @@ ACCEPTED_WARNINGS: dict[str, str] = {}
 # taplint "failures" that only say an optional data model is not offered: the LOC stage tests
 # ObsLocTAP, which needs an ivoa.obsplan table this archive does not publish.
 ACCEPTED_FAILURES = ("F-LOC-NOTP-",)
-# ivoa.obscore stores s_region as a DALI polygon (double array), which taplint 3.4.7 checks against
-# ObsCore 1.1's "adql:REGION" char type: the one known deviation (docs/images.md, tests/sia/test_taplint_obs.py).
-ACCEPTED_ERRORS = ("E-OBS-TYPX-1 Wrong datatype for ObsCore column s_region: double != REGION",)
+# Errors that cannot be fixed on our side: none (ivoa.obscore.s_region is ObsCore 1.1's adql:REGION).
+ACCEPTED_ERRORS: tuple[str, ...] = ()
 
 
 def test_taplint_clean(tap_url, tmp_path):

@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import subprocess
+import tempfile
 import warnings
 from pathlib import Path
 
@@ -25,6 +26,16 @@ class EmbeddedPostgresError(RuntimeError):
 
 
 ENGINES = ("auto", "pgserver", "pg_ctl")
+
+
+def start_scratch_embedded(prefix: str) -> tuple[str, Path]:
+    """A throw-away embedded server (tests, benchmarks) in a new temporary
+    directory, removed at exit: (superuser URI, directory).  The removal is
+    registered first, so it runs after the server's own stop handler
+    (``atexit`` runs the last-registered first)."""
+    root = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, root, ignore_errors=True)
+    return start_embedded(root / "pg"), root
 
 
 def start_embedded(pg_dir: Path, engine: str = "auto") -> str:

@@ -37,6 +37,7 @@ from vo_server.metadata.model import ColumnMeta, TableMeta
 from vo_server.metadata.tap_schema import TapSchemaWriter, table_exists
 from vo_server.metadata.yaml_files import MetadataError, apply_table_overrides, load_table_overrides
 from vo_server.sky.hpx import coverage_moc, empty_moc, hpx_index
+from vo_server.sky.time_coverage import table_tmoc
 
 log = logging.getLogger(__name__)
 
@@ -198,6 +199,8 @@ def ingest(target: DatabaseTarget, request: IngestRequest, progress: Progress | 
             _append(conn, table, data, report, request.coverage_order, progress)
         else:
             _create_or_replace(conn, table, data, report, request.coverage_order, progress, replace=exists)
+        with report.stage("time coverage"):
+            table_tmoc(conn, table.schema, table.name)
         roles.grant_select(conn, table.schema, target.query_role)
         with report.stage("commit"):
             conn.commit()
@@ -328,6 +331,7 @@ def drop_table(target: DatabaseTarget, qualified: str) -> None:
                              (schema, name)).rowcount
         if not found:
             raise IngestError(f"{qualified} is not a published table; `vo-server tables` lists them")
+        conn.execute("DELETE FROM vo_sky.time_coverage WHERE schema_name = %s AND table_name = %s", (schema, name))
         conn.execute(sql.SQL("DROP TABLE IF EXISTS {}").format(sql.Identifier(schema, name)))
         writer = TapSchemaWriter(conn)
         writer.unpublish_table(qualified)

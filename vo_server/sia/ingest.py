@@ -34,6 +34,7 @@ from vo_server.db.target import DatabaseTarget
 from vo_server.ingest.errors import IngestError
 from vo_server.sia.headers import ImageRecord, SkippedHdu, describe_hdu
 from vo_server.sky.footprints import footprint_ranges
+from vo_server.sky.regions import merge_ranges
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ COLUMNS = ("dataproduct_type", "calib_level", "obs_collection", "obs_id", "obs_p
            "access_format", "access_estsize", "target_name", "s_ra", "s_dec", "s_fov", "s_region",
            "s_resolution", "s_xel1", "s_xel2", "t_min", "t_max", "t_exptime", "t_resolution", "t_xel",
            "em_min", "em_max", "em_res_power", "em_xel", "o_ucd", "pol_states", "pol_xel", "facility_name",
-           "instrument_name")
+           "instrument_name", "s_region_dali")
 
 
 @dataclass
@@ -285,11 +286,12 @@ def _record_coverage(conn: psycopg.Connection, settings: Settings) -> None:
     """Row count and coverage MOC of ivoa.obscore in vo_internal.published_tables
     (the landing page and registry records read them from there)."""
     order = settings.coverage_order
-    shift = 2 * (29 - order)
-    cells = np.array([r[0] for r in conn.execute(
-        "SELECT DISTINCT c FROM ivoa.obscore_footprint, generate_series(lo >> %s, (hi - 1) >> %s) AS c",
-        (shift, shift))], dtype=np.uint64)
-    moc = MOC.from_healpix_cells(cells, np.full(cells.shape, order, dtype=np.uint8), order)
+    # From the stored ranges (mocpy coarsens them to the order): enumerating cells in SQL would
+    # generate 786k rows for one all-sky footprint at order 8.
+    ranges = np.array(conn.execute("SELECT lo, hi FROM ivoa.obscore_footprint ORDER BY lo").fetchall(),
+                      dtype=np.int64).reshape(-1, 2)
+    ranges = merge_ranges(ranges[:, 0], ranges[:, 1]).astype(np.uint64)
+    moc = MOC.from_depth29_ranges(order, ranges)
     rows = conn.execute("SELECT count(*) FROM ivoa.obscore").fetchone()[0]
     conn.execute(
         "INSERT INTO vo_internal.published_tables (schema_name, table_name, row_count, "

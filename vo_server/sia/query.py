@@ -2,9 +2,11 @@
 values as parameters only) and the QueryPlan the shared execution path runs.
 
 Spatial constraints use the footprint index: the query shape becomes
-depth-29 HEALPix ranges, joined by btree range scan to
-ivoa.obscore_footprint (candidates, a superset), then the exact spherical
-test on s_region (vo_sky.*) keeps only true overlaps.
+depth-29 HEALPix ranges (``vo_server.sky.regions``), joined by btree range
+scan to ivoa.obscore_footprint (candidates, a superset;
+``ranges_sql.footprint_overlap_sql``, the same SQL the ADQL translator gets),
+then the exact spherical test on the geometry of s_region (the unpublished
+``s_region_dali``, vo_sky.region_overlaps_*) keeps only true overlaps.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from vo_server.sia.params import (
     Shape,
     SiaQuery,
 )
-from vo_server.sky.footprints import MAX_RANGE_LENGTH, cone_ranges, polygon_ranges, range_box_ranges
+from vo_server.sky.footprint_index import OBSCORE_FOOTPRINT
+from vo_server.sky.ranges_sql import footprint_overlap_sql
+from vo_server.sky.regions import cone_ranges, polygon_ranges, zone_ranges
 
 
 class SqlBuilder:
@@ -45,37 +49,28 @@ class SqlBuilder:
 
 def shape_ranges(shape: Shape) -> np.ndarray:
     if isinstance(shape, Circle):
-        return cone_ranges(shape.ra, shape.dec, shape.radius)
+        return cone_ranges(shape.ra, shape.dec, shape.radius).ranges
     if isinstance(shape, Polygon):
-        return polygon_ranges(np.array(shape.ra), np.array(shape.dec))
-    return range_box_ranges(shape.ra_min, shape.ra_max, shape.dec_min, shape.dec_max)
-
-
-def range_arms(ranges: np.ndarray) -> sql.Composable:
-    """Footprint ranges overlapping any of ``ranges``: one btree range condition
-    per query range, with constant bounds (numbers we computed, not client
-    text) so the planner estimates each from the column statistics and plans
-    a BitmapOr of index scans."""
-    arms = [sql.SQL("(f.lo > {} AND f.lo < {} AND f.hi > {})").format(
-        sql.Literal(int(lo) - MAX_RANGE_LENGTH), sql.Literal(int(hi)), sql.Literal(int(lo))) for lo, hi in ranges]
-    return sql.SQL(" OR ").join(arms) if arms else sql.SQL("false")
+        return polygon_ranges(tuple(zip(shape.ra, shape.dec, strict=True))).ranges
+    return zone_ranges(shape.ra_min, shape.ra_max, shape.dec_min, shape.dec_max).ranges
 
 
 def candidates(shapes: list[Shape]) -> sql.Composable:
-    """Observations whose footprint index overlaps one of the shapes (a superset of the answer)."""
+    """Observations whose footprint index overlaps one of the shapes (a superset
+    of the answer).  The SQL holds only numbers we computed, never client text."""
     ranges = np.concatenate([shape_ranges(s) for s in shapes])
-    return sql.SQL("o.obs_publisher_did IN (SELECT f.obs_publisher_did FROM ivoa.obscore_footprint f "
-                   "WHERE {})").format(range_arms(ranges))
+    return sql.SQL(footprint_overlap_sql(f"o.{OBSCORE_FOOTPRINT.key_column}", OBSCORE_FOOTPRINT.table,
+                                         OBSCORE_FOOTPRINT.key_column, ranges))
 
 
 def exact_test(b: SqlBuilder, shape: Shape) -> sql.Composable:
     if isinstance(shape, Circle):
-        return sql.SQL("vo_sky.polygon_overlaps_circle(o.s_region, {}, {}, {})").format(
+        return sql.SQL("vo_sky.region_overlaps_circle(o.s_region_dali, {}, {}, {})").format(
             b.value(shape.ra), b.value(shape.dec), b.value(shape.radius))
     if isinstance(shape, Polygon):
-        return sql.SQL("vo_sky.polygon_overlaps_polygon(o.s_region, {}::float8[])").format(b.value(shape.dali))
+        return sql.SQL("vo_sky.region_overlaps_polygon(o.s_region_dali, {}::float8[])").format(b.value(shape.dali))
     assert isinstance(shape, RaDecRange)
-    return sql.SQL("vo_sky.polygon_overlaps_range(o.s_region, {}, {}, {}, {})").format(
+    return sql.SQL("vo_sky.region_overlaps_range(o.s_region_dali, {}, {}, {}, {})").format(
         b.value(shape.ra_min), b.value(shape.ra_max), b.value(shape.dec_min), b.value(shape.dec_max))
 
 

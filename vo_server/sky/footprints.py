@@ -1,24 +1,23 @@
-"""Image footprints on the sky: the polygon an image covers (from its WCS) and
+"""Image footprints on the sky: the region an image covers (from its WCS) and
 the depth-29 HEALPix ranges that index it.
 
-A footprint is a DALI polygon in ICRS degrees whose edges are great-circle
-arcs.  It follows the outer edges of the pixel grid (half a pixel outside the
-corner pixels' centres); edges are subdivided until the chord between two
-vertices stays within a tenth of a pixel of the true image edge, so
-projections whose edges are not great circles (SIN, ZPN, SIP distortion,
+Most footprints are polygons in ICRS degrees whose edges are great-circle
+arcs.  The polygon follows the outer edges of the pixel grid (half a pixel
+outside the corner pixels' centres); edges are subdivided until the chord
+between two vertices stays within a tenth of a pixel of the true image edge,
+so projections whose edges are not great circles (SIN, ZPN, SIP distortion,
 plate solutions) are still enclosed.  Vertices are ordered counter-clockwise
-in the (east, north) tangent plane, i.e. with the interior on the left when
-walking the edges in a plot of increasing right ascension to the right.
+in the (east, north) tangent plane (interior on the left, as ADQL's polygons).
 
-The index of a footprint is its MOC (cells overlapping the polygon at a depth
-chosen from its size) as depth-29 ranges, split so that no stored range is
-longer than one cell of ``RANGE_SPLIT_DEPTH``: a query can then find every
-range overlapping [lo, hi) with the btree condition
-``f.lo > lo - MAX_RANGE_LENGTH AND f.lo < hi AND f.hi > lo``.
+An image whose outline is not such a polygon -- an all-sky CAR/AIT map, a
+CAR grid whose top row is a pole, anything larger than a hemisphere, pixels
+outside the projection's valid region -- gets a *cap* footprint instead: the
+smallest circle (about the central pixel, the mean direction or a pole) that
+contains every sample of the pixel grid, padded by the sampling step.  A cap
+of radius 180 is the whole sky.
 
-(The region -> ranges code for query shapes here is deliberately small; the
-sky core's general region -> ranges can replace ``cone_ranges`` et al. when
-the two are folded together.)
+The index of a footprint is its MOC as depth-29 ranges
+(``vo_server.sky.regions``: ``polygon_footprint_ranges``, ``cap_footprint_ranges``).
 """
 
 from __future__ import annotations
@@ -26,41 +25,60 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import astropy.units as u
 import numpy as np
 from astropy.coordinates import ICRS, SkyCoord
 from astropy.wcs import WCS
-from mocpy import MOC
 
-from vo_server.sky.hpx import INDEX_DEPTH
+from adql.errors import AdqlError
+from adql.geometry import normalize_polygon
+from vo_server.sky.regions import cap_footprint_ranges, polygon_footprint_ranges
 
-RANGE_SPLIT_DEPTH = 7
-MAX_RANGE_LENGTH = 4 ** (INDEX_DEPTH - RANGE_SPLIT_DEPTH)
 MAX_EDGE_SUBDIVISION = 5  # up to 32 segments per image edge
-MIN_MOC_DEPTH = 3
-MAX_MOC_DEPTH = 18
+GRID_SAMPLES = 513  # at most this many samples per image axis for a cap footprint
+COORD_DECIMALS = 9  # footprint numbers are rounded to 1e-9 deg (3.6 microarcsec)
 
 
 class FootprintError(ValueError):
     """The WCS does not map the image to a usable sky region (reason in the message)."""
 
 
+class OutlineError(FootprintError):
+    """The image outline is not a simple polygon within a hemisphere (a cap footprint may still work)."""
+
+
+def _rounded(value: float) -> float:
+    """Rounded to COORD_DECIMALS (and -0.0 made 0.0, so the STC-S text never says -0.0)."""
+    return round(float(value), COORD_DECIMALS) + 0.0
+
+
 @dataclass(frozen=True)
 class Footprint:
     """Sky coverage of one image: polygon vertices (ra, dec in degrees, ICRS),
-    the centre (the sky position of the central pixel) and the diameter of
-    the smallest circle about the centre enclosing every vertex."""
+    or ``cap`` (ra, dec, radius in degrees) for a circular footprint (then
+    ``ra``/``dec`` are empty); the centre (the sky position of the central
+    pixel) and the diameter of the smallest circle about the centre enclosing
+    the footprint."""
 
     ra: np.ndarray
     dec: np.ndarray
     center_ra: float
     center_dec: float
     fov: float
+    cap: tuple[float, float, float] | None = None
 
     @property
-    def dali_polygon(self) -> list[float]:
-        """ra1, dec1, ra2, dec2, ... as a DALI polygon stores it."""
-        return [float(v) for pair in zip(self.ra, self.dec, strict=True) for v in pair]
+    def dali(self) -> list[float]:
+        """DALI form of the region: [ra, dec, radius] for a cap, [ra1, dec1, ra2, dec2, ...] for a polygon."""
+        if self.cap is not None:
+            return [_rounded(v) for v in self.cap]
+        return [_rounded(v) for pair in zip(self.ra, self.dec, strict=True) for v in pair]
+
+    @property
+    def stcs(self) -> str:
+        """STC-S form (ObsCore 1.1 adql:REGION): ``Polygon ICRS ra1 dec1 ...`` or ``Circle ICRS ra dec r``,
+        the same numbers as ``dali``."""
+        shape = "Circle" if self.cap is not None else "Polygon"
+        return f"{shape} ICRS " + " ".join(repr(v) for v in self.dali)
 
 
 def unit_vectors(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
@@ -83,7 +101,7 @@ def _pixels_to_icrs(wcs: WCS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray,
     ra = np.asarray(icrs.ra.deg, dtype=float)
     dec = np.asarray(icrs.dec.deg, dtype=float)
     if not (np.all(np.isfinite(ra)) and np.all(np.isfinite(dec))):
-        raise FootprintError("some image pixels have no sky position (the projection does not cover the image)")
+        raise OutlineError("some image pixels have no sky position (the projection does not cover the image)")
     return ra, dec
 
 
@@ -115,7 +133,8 @@ def _edge_parameters(wcs: WCS, start: tuple[float, float], end: tuple[float, flo
 
 
 def image_footprint(wcs: WCS, nx: int, ny: int) -> Footprint:
-    """Footprint of an ``nx`` x ``ny`` image whose celestial WCS is ``wcs``."""
+    """Footprint of an ``nx`` x ``ny`` image whose celestial WCS is ``wcs``:
+    its outline polygon, or a cap when the outline is not a usable polygon."""
     if nx < 1 or ny < 1:
         raise FootprintError(f"image has no pixels ({nx} x {ny})")
     wcs = wcs.celestial
@@ -124,8 +143,18 @@ def image_footprint(wcs: WCS, nx: int, ny: int) -> Footprint:
     matrix = wcs.pixel_scale_matrix
     if not np.all(np.isfinite(matrix)) or abs(np.linalg.det(matrix)) < 1e-30:
         raise FootprintError("the WCS linear transformation matrix is singular")
+    try:
+        return _polygon_footprint(wcs, nx, ny, math.sqrt(abs(np.linalg.det(matrix))))
+    except OutlineError as outline:
+        try:
+            return cap_footprint(wcs, nx, ny)
+        except FootprintError as exc:
+            raise FootprintError(f"{outline}; {exc}") from exc
+
+
+def _polygon_footprint(wcs: WCS, nx: int, ny: int, scale: float) -> Footprint:
+    """``scale``: degrees per pixel at the reference point."""
     center_ra, center_dec = _pixels_to_icrs(wcs, np.array([(nx - 1) / 2]), np.array([(ny - 1) / 2]))
-    scale = math.sqrt(abs(np.linalg.det(matrix)))  # degrees per pixel at the reference point
     corners = [(-0.5, -0.5), (nx - 0.5, -0.5), (nx - 0.5, ny - 0.5), (-0.5, ny - 0.5)]
     xs: list[float] = []
     ys: list[float] = []
@@ -136,9 +165,76 @@ def image_footprint(wcs: WCS, nx: int, ny: int) -> Footprint:
     ra, dec = _pixels_to_icrs(wcs, np.array(xs), np.array(ys))
     ra, dec = counter_clockwise(ra, dec)
     if not is_simple_small_polygon(ra, dec):
-        raise FootprintError("the WCS maps the image outline to a degenerate or self-crossing region")
+        raise OutlineError("the WCS maps the image outline to a degenerate or self-crossing region")
+    rounded = list(zip(np.round(ra % 360.0, COORD_DECIMALS).tolist(), np.round(dec, COORD_DECIMALS).tolist(),
+                       strict=True))
+    try:  # the ADQL functions evaluate s_region: it must be a valid ADQL polygon too (and counter-clockwise)
+        vertices = normalize_polygon(rounded)
+    except AdqlError as exc:
+        raise OutlineError(f"the image outline is not a valid polygon: {exc.message}") from exc
+    ra = np.array([v[0] for v in vertices])
+    dec = np.array([v[1] for v in vertices])
     fov = 2 * float(np.max(angular_distance(center_ra[0], center_dec[0], ra, dec)))
-    return Footprint(ra % 360.0, dec, float(center_ra[0] % 360.0), float(center_dec[0]), fov)
+    return Footprint(ra, dec, float(center_ra[0] % 360.0), float(center_dec[0]), fov)
+
+
+def _grid_icrs(wcs: WCS, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """ICRS positions of pixel positions; NaN where the projection has none."""
+    world = wcs.pixel_to_world(x, y)
+    if not isinstance(world, SkyCoord):
+        raise FootprintError("the WCS has no celestial axes")
+    icrs = world.transform_to(ICRS())
+    return np.asarray(icrs.ra.deg, dtype=float), np.asarray(icrs.dec.deg, dtype=float)
+
+
+def cap_footprint(wcs: WCS, nx: int, ny: int) -> Footprint:
+    """The smallest cap (about the central pixel, the mean direction of the
+    pixel grid or a pole) containing every sample of the pixel grid (pixel
+    edges included; pixels the projection leaves without a sky position are
+    ignored), padded by the largest step between neighbouring samples so the
+    pixels between samples are inside too."""
+    mx, my = min(4 * nx + 1, GRID_SAMPLES), min(4 * ny + 1, GRID_SAMPLES)
+    gx, gy = np.meshgrid(np.linspace(-0.5, nx - 0.5, mx), np.linspace(-0.5, ny - 0.5, my))
+    ra, dec = _grid_icrs(wcs, gx.ravel(), gy.ravel())
+    valid = np.isfinite(ra) & np.isfinite(dec)
+    if not valid.any():
+        raise FootprintError("no pixel of the image has a sky position")
+    vec = unit_vectors(np.where(valid, ra, 0.0), np.where(valid, dec, 0.0)).reshape(my, mx, 3)
+    ok = valid.reshape(my, mx)
+    steps = [0.0]
+    for a, b, both in ((vec[:, 1:], vec[:, :-1], ok[:, 1:] & ok[:, :-1]), (vec[1:], vec[:-1], ok[1:] & ok[:-1])):
+        if both.any():
+            cosines = np.clip(np.sum(a * b, axis=-1)[both], -1, 1)
+            steps.append(float(np.degrees(np.arccos(cosines.min()))))
+    margin = max(steps)
+    points = vec[ok]
+    cra, cdec = _grid_icrs(wcs, np.array([(nx - 1) / 2]), np.array([(ny - 1) / 2]))
+    candidates = [np.array([0.0, 0.0, 1.0]), np.array([0.0, 0.0, -1.0])]
+    mean = points.sum(axis=0)
+    if np.linalg.norm(mean) > 1e-6 * len(points):
+        candidates.append(mean / np.linalg.norm(mean))
+    if np.isfinite(cra[0]) and np.isfinite(cdec[0]):
+        candidates.append(unit_vectors(cra, cdec)[0])
+    best = None
+    for centre in candidates:
+        radius = float(np.degrees(np.arccos(np.clip((points @ centre).min(), -1, 1)))) + margin
+        if best is None or radius < best[1]:
+            best = (centre, radius)
+    assert best is not None
+    centre, radius = best
+    radius = min(180.0, radius)
+    cap_ra = math.degrees(math.atan2(centre[1], centre[0])) % 360.0
+    cap_dec = math.degrees(math.asin(float(np.clip(centre[2], -1, 1))))
+    if radius >= 180.0:
+        cap_ra, cap_dec = 0.0, 90.0  # the whole sky: say it plainly
+    if not (np.isfinite(cra[0]) and np.isfinite(cdec[0])):
+        cra, cdec = np.array([cap_ra]), np.array([cap_dec])
+    centre_ra, centre_dec = float(cra[0] % 360.0), float(cdec[0])
+    reach = float(np.max(angular_distance(centre_ra, centre_dec, np.degrees(np.arctan2(points[:, 1], points[:, 0])),
+                                          np.degrees(np.arcsin(np.clip(points[:, 2], -1, 1))))))
+    fov = min(360.0, 2 * (reach + margin))
+    cap = (round(cap_ra, COORD_DECIMALS) % 360.0, round(cap_dec, COORD_DECIMALS), round(radius, COORD_DECIMALS))
+    return Footprint(np.zeros(0), np.zeros(0), centre_ra, centre_dec, fov, cap=cap)
 
 
 def _tangent_plane(ra: np.ndarray, dec: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
@@ -203,65 +299,9 @@ def is_simple_small_polygon(ra: np.ndarray, dec: np.ndarray) -> bool:
     return True
 
 
-def moc_depth_for_size(size_deg: float, cells_across: float = 4.0) -> int:
-    """HEALPix depth whose cells are about ``size/cells_across`` wide."""
-    target = max(size_deg, 1e-9) / cells_across
-    depth = int(math.floor(math.log2(58.6 / target)))  # depth-0 cells are ~58.6 deg wide
-    return min(MAX_MOC_DEPTH, max(MIN_MOC_DEPTH, depth))
-
-
-def split_ranges(ranges: np.ndarray) -> np.ndarray:
-    """Cut [lo, hi) ranges at multiples of MAX_RANGE_LENGTH so none is longer."""
-    out: list[tuple[int, int]] = []
-    for lo, hi in np.asarray(ranges, dtype=np.uint64).tolist():
-        while hi - lo > MAX_RANGE_LENGTH:
-            cut = (lo // MAX_RANGE_LENGTH + 1) * MAX_RANGE_LENGTH
-            out.append((lo, cut))
-            lo = cut
-        out.append((lo, hi))
-    return np.array(out, dtype=np.int64).reshape(-1, 2)
-
-
-def moc_ranges(moc: MOC) -> np.ndarray:
-    return np.asarray(moc.to_depth29_ranges, dtype=np.int64).reshape(-1, 2)
-
-
-def polygon_moc(ra: np.ndarray, dec: np.ndarray, depth: int) -> MOC:
-    return MOC.from_polygon_skycoord(SkyCoord(np.asarray(ra) * u.deg, np.asarray(dec) * u.deg, frame="icrs"),
-                                     max_depth=depth)
-
-
 def footprint_ranges(footprint: Footprint) -> np.ndarray:
     """Depth-29 [lo, hi) ranges of the cells overlapping the footprint (stored index)."""
-    moc = polygon_moc(footprint.ra, footprint.dec, moc_depth_for_size(footprint.fov))
-    return split_ranges(moc_ranges(moc))
-
-
-def cone_ranges(ra: float, dec: float, radius: float) -> np.ndarray:
-    """Depth-29 ranges of a MOC covering the cone (a superset)."""
-    depth = moc_depth_for_size(2 * radius, cells_across=8.0)
-    moc = MOC.from_cone(lon=ra * u.deg, lat=dec * u.deg, radius=radius * u.deg, max_depth=depth, delta_depth=2)
-    return moc_ranges(moc)
-
-
-def polygon_ranges(ra: np.ndarray, dec: np.ndarray) -> np.ndarray:
-    ra, dec = np.asarray(ra, float), np.asarray(dec, float)
-    size = 2 * float(np.max(angular_distance(float(np.mean(ra)), float(np.mean(dec)), ra, dec)))
-    return moc_ranges(polygon_moc(ra, dec, moc_depth_for_size(size, cells_across=8.0)))
-
-
-def range_box_ranges(ra_min: float, ra_max: float, dec_min: float, dec_max: float) -> np.ndarray:
-    """Ranges covering ra in [ra_min, ra_max], dec in [dec_min, dec_max] (degrees;
-    ra_min > ra_max wraps through 0)."""
-    width = (ra_max - ra_min) % 360.0 if ra_max != ra_min + 360.0 else 360.0
-    size = max(width * math.cos(math.radians(max(abs(dec_min), abs(dec_max)) if dec_min * dec_max > 0 else 0.0)),
-               dec_max - dec_min)
-    depth = moc_depth_for_size(size, cells_across=8.0)
-    if width >= 360.0 or ra_max - ra_min >= 360.0:
-        moc = MOC.from_zone(SkyCoord([[0, dec_min], [360 - 1e-9, dec_max]], unit="deg"), max_depth=depth)
-    elif ra_min <= ra_max:
-        moc = MOC.from_zone(SkyCoord([[ra_min, dec_min], [ra_max, dec_max]], unit="deg"), max_depth=depth)
-    else:
-        moc = MOC.from_zone(SkyCoord([[ra_min, dec_min], [360 - 1e-9, dec_max]], unit="deg"), max_depth=depth).union(
-            MOC.from_zone(SkyCoord([[0, dec_min], [ra_max, dec_max]], unit="deg"), max_depth=depth))
-    return moc_ranges(moc)
+    if footprint.cap is not None:
+        return cap_footprint_ranges(*footprint.cap)
+    return polygon_footprint_ranges(tuple(zip(footprint.ra.tolist(), footprint.dec.tolist(), strict=True)),
+                                    footprint.fov)

@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from vo_server.sky.regions import RegionRanges
+from vo_server.sky.regions import MAX_RANGE_LENGTH, RegionRanges
 
 
 def range_filter_sql(hpx_sql: str, ranges: np.ndarray) -> str:
@@ -99,3 +99,25 @@ def cone_filter_params(hpx_sql: str, ra_sql: str, dec_sql: str, ra: float, dec: 
     arms = " OR ".join([f"{hpx_sql} BETWEEN %s AND %s"] * len(ranges))
     bounds = [int(v) for lo, hi in ranges for v in (lo, hi - 1)]
     return f"(({arms}) AND {exact})", bounds + params
+
+
+def footprint_overlap_sql(key_sql: str, table: str, key_column: str, ranges: np.ndarray) -> str:
+    """Boolean SQL: the row whose key is ``key_sql`` has a stored footprint
+    range (in ``table``, keyed by ``key_column``; stored as
+    ``regions.split_ranges`` does) overlapping one of the query ``ranges``.
+
+    One btree arm per query range with constant bounds (the planner estimates
+    each from the statistics and plans a BitmapOr), plus one arm for the few
+    wide ranges stored whole (the stored column ``wide``: hi - lo >
+    MAX_RANGE_LENGTH), answered by a partial index on them; the planner's
+    estimate for that arm comes from the statistics of ``wide``.  ``table``/``key_column`` are names we
+    define, never client text."""
+
+
+    ranges = np.asarray(ranges, dtype=np.int64).reshape(-1, 2)
+    if len(ranges) == 0:
+        return "FALSE"
+    arms = [f"(f.lo > {int(lo) - MAX_RANGE_LENGTH} AND f.lo < {int(hi)} AND f.hi > {int(lo)})" for lo, hi in ranges]
+    arms.append(f"(f.wide AND f.lo < {int(ranges[:, 1].max())} "
+                f"AND f.hi > {int(ranges[:, 0].min())})")
+    return f"{key_sql} IN (SELECT f.{key_column} FROM {table} f WHERE {' OR '.join(arms)})"

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import astropy.units as u
 import cdshealpix.nested as healpix
 import numpy as np
-from astropy.coordinates import Latitude, Longitude
+from astropy.coordinates import Latitude, Longitude, SkyCoord
 from cdshealpix.nested.healpix import cdshealpix as _core
 from mocpy import MOC
 
@@ -215,3 +215,93 @@ def _mean_direction(vertices: tuple[tuple[float, float], ...]) -> tuple[float, f
         return vertices[0]
     v /= norm
     return math.degrees(math.atan2(v[1], v[0])) % 360, math.degrees(math.asin(max(-1.0, min(1.0, v[2]))))
+
+
+# --------------------------------------------------------------------------
+# Regions stored per row (image footprints, ObsCore s_region): their index.
+#
+# A footprint is indexed by the depth-29 ranges of its MOC, one table row per
+# range.  Ranges are cut at multiples of MAX_RANGE_LENGTH (one depth-7 cell),
+# so a stored range [lo, hi) overlaps a query range [qlo, qhi) iff
+# ``lo > qlo - MAX_RANGE_LENGTH AND lo < qhi AND hi > qlo`` (a btree scan on
+# lo).  Ranges of WIDE_RANGE_LENGTH (a depth-3 cell, 54 deg^2) or more are
+# kept whole instead: cutting an all-sky footprint would store 196,608 rows.
+# They are flagged by the stored column ``wide`` (hi - lo > MAX_RANGE_LENGTH)
+# and found through a partial index on it
+# (see ``vo_server.sky.ranges_sql.footprint_overlap_sql``).
+
+RANGE_SPLIT_DEPTH = 7
+MAX_RANGE_LENGTH = 4 ** (INDEX_DEPTH - RANGE_SPLIT_DEPTH)
+WIDE_RANGE_DEPTH = 3
+WIDE_RANGE_LENGTH = 4 ** (INDEX_DEPTH - WIDE_RANGE_DEPTH)
+MIN_FOOTPRINT_DEPTH = 3
+MAX_FOOTPRINT_DEPTH = 18
+
+
+def footprint_depth(size_deg: float, cells_across: float = 4.0) -> int:
+    """HEALPix depth whose cells are about ``size/cells_across`` wide."""
+    target = max(size_deg, 1e-9) / cells_across
+    depth = int(math.floor(math.log2(cell_size_deg(0) / target)))
+    return min(MAX_FOOTPRINT_DEPTH, max(MIN_FOOTPRINT_DEPTH, depth))
+
+
+def split_ranges(ranges: np.ndarray) -> np.ndarray:
+    """Stored form of a footprint's ranges: cut at multiples of
+    MAX_RANGE_LENGTH, except wide ranges (WIDE_RANGE_LENGTH or longer),
+    which stay whole."""
+    out: list[tuple[int, int]] = []
+    for lo, hi in np.asarray(ranges, dtype=np.int64).reshape(-1, 2).tolist():
+        if hi - lo >= WIDE_RANGE_LENGTH:
+            out.append((lo, hi))
+            continue
+        while hi - lo > MAX_RANGE_LENGTH:
+            cut = (lo // MAX_RANGE_LENGTH + 1) * MAX_RANGE_LENGTH
+            out.append((lo, cut))
+            lo = cut
+        out.append((lo, hi))
+    return np.array(out, dtype=np.int64).reshape(-1, 2)
+
+
+def _moc_ranges(moc: MOC) -> np.ndarray:
+    return np.asarray(moc.to_depth29_ranges, dtype=np.int64).reshape(-1, 2)
+
+
+def polygon_footprint_ranges(vertices: tuple[tuple[float, float], ...], size_deg: float) -> np.ndarray:
+    """Stored index ranges of a polygon footprint ``size_deg`` across."""
+    lon = Longitude([v[0] % 360 for v in vertices] * u.deg)
+    lat = Latitude([v[1] for v in vertices] * u.deg)
+    moc = MOC.from_polygon(lon=lon, lat=lat, max_depth=footprint_depth(size_deg))
+    return split_ranges(_moc_ranges(moc))
+
+
+def cap_footprint_ranges(ra: float, dec: float, radius: float) -> np.ndarray:
+    """Stored index ranges of a circular footprint (a cap, up to the whole sky)."""
+    _check_position(ra, dec)
+    if radius >= 180:
+        return split_ranges(whole_sky().ranges)
+    moc = MOC.from_cone(lon=Longitude(ra * u.deg), lat=Latitude(dec * u.deg), radius=radius * u.deg,
+                        max_depth=footprint_depth(2 * radius), delta_depth=2)
+    return split_ranges(_moc_ranges(moc))
+
+
+def zone_ranges(ra_min: float, ra_max: float, dec_min: float, dec_max: float) -> RegionRanges:
+    """Ranges covering ra in [ra_min, ra_max] (wrapping through 0 when
+    ra_min > ra_max; the whole circle when ra_max - ra_min >= 360) and dec in
+    [dec_min, dec_max], degrees: the SIA 2.0 RANGE shape."""
+    full = ra_max - ra_min >= 360.0
+    width = 360.0 if full else (ra_max - ra_min) % 360.0
+    widest_dec = 0.0 if dec_min * dec_max <= 0 else min(abs(dec_min), abs(dec_max))
+    size = max(width * math.cos(math.radians(widest_dec)), dec_max - dec_min)
+    depth = footprint_depth(size, cells_across=8.0)
+
+    def zone(lo: float, hi: float) -> MOC:
+        return MOC.from_zone(SkyCoord([[lo, dec_min], [hi, dec_max]], unit="deg"), max_depth=depth)
+
+    if full:
+        moc = zone(0.0, 360 - 1e-9)
+    elif ra_min <= ra_max:
+        moc = zone(ra_min, ra_max)
+    else:
+        moc = zone(ra_min, 360 - 1e-9).union(zone(0.0, ra_max))
+    ranges = _moc_ranges(moc)
+    return RegionRanges(ranges, np.zeros((0, 2), dtype=np.int64), depth)

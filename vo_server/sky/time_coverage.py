@@ -3,8 +3,9 @@
 The time column is found from the published metadata: xtype ``timestamp``,
 or a number in days (MJD) whose UCD is ``time.epoch``/``time.start``/
 ``time.end``.  The T-MOC is computed at order 29 (cells of 2^32 µs,
-~1.2 h) from the distinct cells in SQL, and cached in
-``vo_sky.time_coverage`` until the table is reloaded.  Times are taken as
+~1.2 h) from the distinct cells in SQL by the ingest, in its transaction,
+and kept in ``vo_sky.time_coverage`` until the table is reloaded (computed
+again on request if a table somehow lacks it).  Times are taken as
 TCB (the T-MOC time scale) without conversion: UTC/TT/TDB differ from it by
 about a minute, well inside one cell.
 """

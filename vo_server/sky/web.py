@@ -4,6 +4,7 @@ entries, and the ``/scs/`` index of the per-table cone searches."""
 from __future__ import annotations
 
 import psycopg
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
@@ -31,25 +32,37 @@ def sky_routes() -> list[BaseRoute]:
     return [Route("/scs/", scs_index), Route("/scs", scs_index), *scs_routes(), *moc_routes(), *gw_routes()]
 
 
-def cone_search_links(target: DatabaseTarget) -> list[ServiceLink]:
-    """One SCS service link (and so registry record) per positional table.
+_CONE_SEARCH_TABLES_SQL = (
+    "SELECT p.schema_name || '.' || p.table_name, t.description FROM vo_internal.published_tables p "
+    "LEFT JOIN tap_schema.tables t ON t.table_name = p.schema_name || '.' || p.table_name "
+    "WHERE p.hpx_column IS NOT NULL ORDER BY 1")
 
-    Not added by ``create_app`` yet: the registry's tests model "no cone
-    search registered" and register their own links; the lead enables it
-    with ``services += cone_search_links(target)`` when reconciling them.
-    Tables ingested later are served at once by ``/scs/{table}`` and would
-    get their record at the next start (a registry RecordSource would make
-    it immediate)."""
+
+def _cone_search_link(name: str, description: str | None) -> ServiceLink:
+    return ServiceLink(f"Cone search {name}", f"/scs/{name}",
+                       f"Simple Cone Search on {name}" + (f": {description}" if description else ""),
+                       standard_id=CONE_SEARCH_STANDARD, kind="scs", tables=(name,), interface_version="1.03",
+                       capability_details=cone_search_capability)
+
+
+def cone_search_links(target: DatabaseTarget) -> list[ServiceLink]:
+    """One SCS service link (and so registry record) per positional table, at start-up."""
     with psycopg.connect(target.owner_dsn) as conn:
-        tables = conn.execute(
-            "SELECT p.schema_name || '.' || p.table_name, t.description FROM vo_internal.published_tables p "
-            "LEFT JOIN tap_schema.tables t ON t.table_name = p.schema_name || '.' || p.table_name "
-            "WHERE p.hpx_column IS NOT NULL ORDER BY 1").fetchall()
-    return [ServiceLink(f"Cone search {name}", f"/scs/{name}",
-                        f"Simple Cone Search on {name}" + (f": {description}" if description else ""),
-                        standard_id=CONE_SEARCH_STANDARD, kind="scs", tables=(name,), interface_version="1.03",
-                        capability_details=cone_search_capability)
-            for name, description in tables]
+        return [_cone_search_link(*row) for row in conn.execute(_CONE_SEARCH_TABLES_SQL).fetchall()]
+
+
+async def refresh_cone_search_links(app: Starlette) -> None:
+    """Bring the per-table cone search links in ``app.state.services`` up to
+    date, so a table ingested or dropped while the server runs gets (or loses)
+    its landing-page entry and registry record at once.  Only the links this
+    module made are touched (they carry ``cone_search_capability``)."""
+    async with app.state.db.owner.connection() as conn:
+        cur = await conn.execute(_CONE_SEARCH_TABLES_SQL)
+        wanted = [_cone_search_link(*row) for row in await cur.fetchall()]
+    services: list[ServiceLink] = app.state.services
+    ours = [s for s in services if s.capability_details is cone_search_capability]
+    if ours != wanted:
+        services[:] = [s for s in services if s.capability_details is not cone_search_capability] + wanted
 
 
 def cone_search_capability() -> dict:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 
@@ -43,6 +44,15 @@ class ServiceLink:
     capability_details: Callable[[], Mapping[str, Any]] | None = field(default=None, compare=False)
 
 
+async def current_services(app: Starlette) -> list[ServiceLink]:
+    """``app.state.services`` after the registered refreshers (``app.state.
+    service_refreshers``: async callables taking the app) brought it up to
+    date, e.g. the cone searches of tables ingested while serving."""
+    for refresh in getattr(app.state, "service_refreshers", ()):
+        await refresh(app)
+    return app.state.services
+
+
 async def published_tables(request: Request) -> list[tuple[str, str | None, int, float | None]]:
     db = request.app.state.db
     async with db.owner.connection() as conn:
@@ -61,7 +71,7 @@ def _e(value: object) -> str:
 async def landing_page(request: Request) -> HTMLResponse:
     resource: ResourceMeta = request.app.state.resource
     base = request.app.state.settings.public_url
-    services: list[ServiceLink] = request.app.state.services
+    services = await current_services(request.app)
     tables = await published_tables(request)
     service_items = "\n".join(
         f'<li><a href="{_e(base + s.path)}">{_e(s.name)}</a> <code>{_e(base + s.path)}</code>: {_e(s.description)}</li>'
