@@ -15,6 +15,8 @@ from astropy.table import Table
 from lxml import etree
 
 from tests.tap.xsd import validation_errors
+from vo_server.tap.estimate import completion_quote
+from vo_server.tap.jobs import Job
 
 UWS = "{http://www.ivoa.net/xml/UWS/v1.0}"
 XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
@@ -125,3 +127,25 @@ def test_job_document_with_quote_is_valid_uws(tap_url, phase):
         assert wait_final(job) == "COMPLETED"
     assert validation_errors(httpx.get(job).content) == []
     httpx.delete(job)
+
+
+def job_in(phase: str, now: dt.datetime, **values) -> Job:
+    fields = dict(job_id="j", run_id=None, owner_id=None, phase=phase, parameters={}, upload_parts={},
+                  creation_time=now, queued_time=None, start_time=None, end_time=None, execution_duration=60,
+                  destruction=now, error_message=None, error_timeout=False, result_path=None, result_mime=None,
+                  result_rows=None, result_overflow=None, worker=None, version=0, estimated_seconds=10.0)
+    return Job(**{**fields, **values})
+
+
+def test_completion_quote_rules():
+    now = dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    second = dt.timedelta(seconds=1)
+    assert completion_quote(job_in("PENDING", now), now) == now + 10 * second  # as if run now
+    assert completion_quote(job_in("QUEUED", now, estimated_seconds=1e6), now) == now + 60 * second  # duration
+    running = job_in("EXECUTING", now, start_time=now - 3 * second)
+    assert completion_quote(running, now) == now + 7 * second  # counted from the start
+    late = job_in("EXECUTING", now, start_time=now - 30 * second)
+    assert completion_quote(late, now) == now  # past its estimate, still running: any moment now
+    assert completion_quote(job_in("COMPLETED", now, end_time=now - second), now) == now - second
+    assert completion_quote(job_in("ERROR", now, end_time=None), now) is None
+    assert completion_quote(job_in("PENDING", now, estimated_seconds=None), now) is None

@@ -67,12 +67,12 @@ def completion_quote(job: Job, now: dt.datetime | None = None) -> dt.datetime | 
     if job.estimated_seconds is None:
         return None
     now = now or dt.datetime.now(dt.UTC)
-    start = job.start_time if job.phase == "EXECUTING" and job.start_time is not None else now
     seconds = job.estimated_seconds
     if job.execution_duration > 0:
         seconds = min(seconds, job.execution_duration)
-    return max(start + dt.timedelta(seconds=seconds), now) if job.phase == "EXECUTING" else now + \
-        dt.timedelta(seconds=seconds)
+    if job.phase == "EXECUTING" and job.start_time is not None:
+        return max(job.start_time + dt.timedelta(seconds=seconds), now)  # late: expected any moment now
+    return now + dt.timedelta(seconds=seconds)
 
 
 async def estimate_job(service: TapService, parameters: dict[str, list[str]]) -> float | None:
