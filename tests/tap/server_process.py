@@ -3,6 +3,7 @@ crashes), on a test module's database."""
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -31,7 +32,8 @@ class ServeProcess:
     def __enter__(self) -> ServeProcess:
         self.process = subprocess.Popen([sys.executable, "-m", "vo_server.cli", "serve", "--workers",
                                          str(self.workers)], env=self.env, cwd=ROOT,
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        start_new_session=True)  # its own process group, as from a terminal
         deadline = time.monotonic() + 90
         while True:
             try:
@@ -59,9 +61,13 @@ class ServeProcess:
         children = psutil.Process(self.process.pid).children()
         return [c for c in children if "spawn_main" in " ".join(c.cmdline())]
 
-    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60) -> int:
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 60, group: bool = False) -> int:
+        """Send ``sig`` to the server (``group``: to all its processes at once, as Ctrl-C in a terminal does)."""
         assert self.process is not None
-        self.process.send_signal(sig)
+        if group:
+            os.killpg(self.process.pid, sig)
+        else:
+            self.process.send_signal(sig)
         try:
             return self.process.wait(timeout=timeout)
         finally:

@@ -57,12 +57,13 @@ def job_document(job: str) -> etree._Element:
     return etree.fromstring(httpx.get(job, timeout=10).content)
 
 
-@pytest.mark.parametrize("sig, workers", [(signal.SIGTERM, 2), (signal.SIGINT, 1)])
-def test_stop_requeues_running_jobs(demo_target, db_dsn, cli_env, no_runaway_statements, sig, workers):
+@pytest.mark.parametrize("sig, workers, group", [(signal.SIGTERM, 2, False), (signal.SIGINT, 1, False),
+                                                 (signal.SIGINT, 2, True)])  # the last: Ctrl-C in a terminal
+def test_stop_requeues_running_jobs(demo_target, db_dsn, cli_env, no_runaway_statements, sig, workers, group):
     with ServeProcess(cli_env, workers=workers) as server:
         running = submit(server.url, SLOW)
         assert wait_phase(running, {"EXECUTING"}) == "EXECUTING"
-        assert server.stop(sig) == 0
+        assert server.stop(sig, group=group) == 0
     assert stored_state(db_dsn, running) == ("QUEUED", None, None)
     with ServeProcess(cli_env, workers=1) as server:
         running = running.replace(running.split("/tap/")[0], server.url)
