@@ -28,7 +28,7 @@ EPILOG = "configuration (environment variable, default: meaning):\n" + "\n".join
     for var, default, doc in describe_settings())
 
 
-def _setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
@@ -292,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("skymap drop needs the NAME")
     try:
         settings = load_settings()
-        _setup_logging(settings)
+        setup_logging(settings)
         return args.func(args, settings)
     except (IngestError, ConfigError, MetadataError, EmbeddedPostgresError, PermissionError, SkymapError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -20,7 +20,6 @@ Python objects).
 from __future__ import annotations
 
 import json
-import logging
 import math
 import os
 import socket
@@ -62,12 +61,13 @@ def app_from_environment() -> Starlette:
     """The app of one server process (uvicorn factory): the parent's settings
     and already upgraded database, with pools of its own."""
     from vo_server.app import create_app
+    from vo_server.cli import setup_logging
 
     text = os.environ.get(WORKER_STATE_VARIABLE)
     if not text:
         raise RuntimeError(f"{WORKER_STATE_VARIABLE} is not set: start the server with `vo-server serve`")
     settings, target = decode_state(text)
-    logging.getLogger("vo_server").setLevel(settings.log_level.upper())
+    setup_logging(settings)  # a spawned worker starts with no logging configuration
     return create_app(settings, target)
 
 
