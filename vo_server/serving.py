@@ -23,7 +23,7 @@ import json
 import math
 import os
 import socket
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +33,7 @@ from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 
 WORKER_STATE_VARIABLE = "_VO_SERVER_WORKER_STATE"
-MAX_AUTO_WORKERS = 4  # each process may hold ~40 PostgreSQL connections (pools + job locks)
+MAX_AUTO_WORKERS = 4  # beyond this, per-process pools and job workers cost more connections than they gain
 
 
 def worker_count(settings: Settings) -> int:
@@ -92,8 +92,9 @@ def serve(settings: Settings, target: DatabaseTarget) -> None:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
 
-    os.environ[WORKER_STATE_VARIABLE] = encode_state(settings, target)
     workers = worker_count(settings)
+    # the workers see the actual process count (they size their connection pools by it)
+    os.environ[WORKER_STATE_VARIABLE] = encode_state(replace(settings, workers=workers), target)
     config = uvicorn.Config(f"{__name__}:app_from_environment", factory=True, workers=workers,
                             host=settings.host, port=settings.port, log_level=settings.log_level.lower(),
                             proxy_headers=True, timeout_graceful_shutdown=max(1, math.ceil(settings.shutdown_timeout)))

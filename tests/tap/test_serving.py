@@ -18,7 +18,7 @@ from astropy.io.votable import parse_single_table
 from tests.tap.server_process import ServeProcess
 from vo_server.config import ConfigError, Settings, load_settings
 from vo_server.db.target import DatabaseTarget
-from vo_server.serving import decode_state, encode_state, worker_count
+from vo_server.serving import WORKER_STATE_VARIABLE, decode_state, encode_state, worker_count
 
 CONE = ("SELECT TOP 100 source_id, ra, dec FROM gaia.dr3_bright "
         "WHERE 1 = CONTAINS(POINT('ICRS', ra, dec), CIRCLE('ICRS', {ra}, {dec}, 0.5))")
@@ -102,3 +102,26 @@ def test_sigterm_stops_every_process(demo_target, cli_env):
         assert server.stop() == 0
     for w in workers:
         assert not w.is_running() or w.status() == "zombie"
+
+
+def test_processes_share_the_query_connection_budget(demo_target):
+    """With N processes each query pool holds 16/N connections (at least 4): PostgreSQL's connection
+    count stays about the same whatever the number of processes."""
+    from vo_server.db.pools import Database
+
+    assert Database(demo_target, Settings(workers=0)).query.max_size == 16  # one in-process server
+    assert Database(demo_target, Settings(workers=2)).query.max_size == 8
+    assert Database(demo_target, Settings(workers=8)).query_sync.max_size == 4
+
+
+def test_workers_see_the_actual_process_count(demo_target, cli_env):
+    expected = worker_count(Settings())
+    with ServeProcess(cli_env, workers=0) as server:  # 0: one per core (at most 4)
+        deadline = time.monotonic() + 60
+        while expected > 1 and len(server.server_processes()) < expected and time.monotonic() < deadline:
+            time.sleep(0.2)
+        processes = server.server_processes() if expected > 1 else []
+        assert len(processes) == (expected if expected > 1 else 0)
+        for process in processes:
+            settings, _ = decode_state(process.environ()[WORKER_STATE_VARIABLE])
+            assert settings.workers == worker_count(Settings()) == len(processes)
