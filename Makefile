@@ -34,6 +34,8 @@ bench: setup
 	$(PY) bench/oai_harvest.py
 	$(PY) bench/sia.py
 	$(PY) bench/xmatch.py --fallback-rows 10
+	$(PY) bench/tap_latency.py
+	$(PY) bench/tap_stream.py
 
 # Sky benchmarks against q3c and pgSphere on Debian's PostgreSQL 15 (docs/sky.md).
 bench-sky: setup

@@ -2,16 +2,22 @@
 1 arcmin) through HTTP sync with 1 and 16 concurrent clients, against the
 same SQL through psycopg directly (target: p50 overhead < 3 ms).
 
-    .venv/bin/python bench/tap_latency.py [--rows 1000000] [--queries 400]
+A one-process server and a ``--workers`` server run side by side on the same
+database and are measured in alternation in the same run, so a busy shared
+machine affects both alike.
+
+Clients are separate processes (each with its own connection), as real clients are.
+
+    .venv/bin/python bench/tap_latency.py [--rows 1000000] [--queries 400] [--workers 0] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import random
 import statistics
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import psycopg
@@ -35,20 +41,40 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     return statistics.median(ordered) * 1000, ordered[int(0.95 * (len(ordered) - 1))] * 1000
 
 
-def http_latencies(url: str, positions: list[tuple[float, float]], clients: int) -> list[float]:
-    def one(client: httpx.Client, pos: tuple[float, float]) -> float:
-        start = time.perf_counter()
-        response = client.post(url + "/sync", data={"LANG": "ADQL", "QUERY": adql(*pos)})
-        response.raise_for_status()
-        return time.perf_counter() - start
+def _http_client(task: tuple[str, list[tuple[float, float]]]) -> list[float]:
+    url, positions = task
+    times = []
+    with httpx.Client(timeout=60) as client:
+        for pos in positions:
+            start = time.perf_counter()
+            response = client.post(url + "/sync", data={"LANG": "ADQL", "QUERY": adql(*pos)})
+            response.raise_for_status()
+            times.append(time.perf_counter() - start)
+    return times
 
-    pools = [httpx.Client(timeout=60) for _ in range(clients)]
-    try:
-        with ThreadPoolExecutor(clients) as executor:
-            return list(executor.map(lambda i: one(pools[i % clients], positions[i]), range(len(positions))))
-    finally:
-        for c in pools:
-            c.close()
+
+def _sql_client(task: tuple[str, list[str]]) -> list[float]:
+    dsn, statements = task
+    times = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        for statement in statements:
+            start = time.perf_counter()
+            conn.execute(statement).fetchall()
+            times.append(time.perf_counter() - start)
+    return times
+
+
+def concurrently(client, tasks: list) -> list[float]:  # noqa: ANN001
+    """Each task in its own client process, all at once: concurrent clients are separate programs
+    (threads of one Python process would also queue on its GIL and inflate every latency)."""
+    if len(tasks) == 1:
+        return client(tasks[0])
+    with multiprocessing.get_context("fork").Pool(len(tasks)) as pool:
+        return [t for times in pool.map(client, tasks) for t in times]
+
+
+def http_latencies(url: str, positions: list[tuple[float, float]], clients: int) -> list[float]:
+    return concurrently(_http_client, [(url, positions[i::clients]) for i in range(clients)])
 
 
 def sql_latencies(target, positions: list[tuple[float, float]], clients: int) -> list[float]:  # noqa: ANN001
@@ -64,39 +90,40 @@ def sql_latencies(target, positions: list[tuple[float, float]], clients: int) ->
     spatial = create_app(Settings(), target).state.spatial  # the compiler the server uses
     _, catalog = load_catalog(target.owner_dsn)
     statements = [translate(adql(*p), catalog, spatial=spatial, max_rows=100).sql for p in positions]
-    dsn = target.query_dsn
-    conns = [psycopg.connect(dsn, autocommit=True) for _ in range(clients)]
-
-    def one(i: int) -> float:
-        start = time.perf_counter()
-        conns[i % clients].execute(statements[i]).fetchall()
-        return time.perf_counter() - start
-
-    try:
-        with ThreadPoolExecutor(clients) as executor:
-            return list(executor.map(one, range(len(statements))))
-    finally:
-        for c in conns:
-            c.close()
+    return concurrently(_sql_client, [(target.query_dsn, statements[i::clients]) for i in range(clients)])
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--queries", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=0,
+                        help="processes of the multi-process server (0: the server's default, one per core)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating measurement rounds")
     args = parser.parse_args()
     target, work = database(args.rows)
-    server = ServerProcess(target, work)
+    servers = {"1 process": ServerProcess(target, work, workers="1"),
+               "--workers": ServerProcess(target, work, workers=str(args.workers))}
     try:
         positions = cones(args.queries)
-        http_latencies(server.url, positions[:20], 1)
+        for server in servers.values():
+            http_latencies(server.url, positions[:20], 1)
         for clients in (1, 16):
-            h50, h95 = percentiles(http_latencies(server.url, positions, clients))
-            s50, s95 = percentiles(sql_latencies(target, positions, clients))
-            print(f"{clients:2d} client(s): HTTP p50 {h50:.2f} ms p95 {h95:.2f} ms | psycopg p50 {s50:.2f} ms "
-                  f"p95 {s95:.2f} ms | p50 overhead {h50 - s50:.2f} ms (target < 3 ms)")
+            # rounds alternate psycopg and the two servers, so load from others on a shared machine hits all alike
+            samples: dict[str, list[float]] = {"psycopg": [], **{label: [] for label in servers}}
+            for _ in range(args.rounds):
+                samples["psycopg"] += sql_latencies(target, positions, clients)
+                for label, server in servers.items():
+                    samples[label] += http_latencies(server.url, positions, clients)
+            s50, s95 = percentiles(samples["psycopg"])
+            print(f"{clients:2d} client(s): psycopg p50 {s50:.2f} ms p95 {s95:.2f} ms")
+            for label in servers:
+                h50, h95 = percentiles(samples[label])
+                print(f"    HTTP {label:<10} p50 {h50:.2f} ms p95 {h95:.2f} ms | p50 overhead {h50 - s50:.2f} ms "
+                      f"(target < 3 ms), ratio {h50 / s50:.1f}")
     finally:
-        server.stop()
+        for server in servers.values():
+            server.stop()
 
 
 if __name__ == "__main__":

@@ -48,7 +48,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     target, work = database(max(args.rows, args.big_rows))
-    server = ServerProcess(target, work)
+    server = ServerProcess(target, work, workers="1")  # one process: its peak RSS is the server's
     try:
         http_query(server.url, 1000)
         http_times = [http_query(server.url, args.rows)[0] for _ in range(args.repeat)]

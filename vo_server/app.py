@@ -15,6 +15,7 @@ from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
 from vo_server.gw.registry_records import SkymapSource
 from vo_server.metadata.yaml_files import load_resource
+from vo_server.moc.capabilities import MOC_CAPABILITIES_LINK
 from vo_server.sia.service import obscore_table, sia_routes
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
 from vo_server.sky.web import cone_search_links, refresh_cone_search_links, sky_routes, sky_services
@@ -35,6 +36,7 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
                                    tap_service_link(settings)]
     routes += sky_routes()
     services += sky_services(target)
+    services.append(MOC_CAPABILITIES_LINK)
     services += cone_search_links(target)
     routes.extend(registry_routes())
     register_record_source(SkymapSource())

@@ -83,19 +83,19 @@ class PublishedCatalog:
     async def refresh(self, force: bool = False) -> bool:
         """Reload if the metadata changed; True if it did.  ``force`` skips the
         interval (used when a query names a table the cached catalog lacks)."""
+        seen = self._version  # what the caller's catalog was built from
         now = time.monotonic()
-        if not force and now - self._checked_at < self.CHECK_INTERVAL:
+        if not force and seen is not None and now - self._checked_at < self.CHECK_INTERVAL:
             return False
         self._checked_at = now
         version = await self._current_version()
-        if version == self._version:
+        if version == seen:
             return False
-        async with self._lock:
-            if version == self._version:
-                return False
-            tables, catalog = await asyncio.to_thread(load_catalog, self.db.target.owner_dsn)
-            self._tables, self._catalog, self._version = tables, catalog, version
-            return True
+        async with self._lock:  # a concurrent request may be loading it: wait, then report the change
+            if version != self._version:
+                tables, catalog = await asyncio.to_thread(load_catalog, self.db.target.owner_dsn)
+                self._tables, self._catalog, self._version = tables, catalog, version
+            return self._version != seen
 
     async def catalog(self) -> SimpleCatalog:
         await self.refresh()

@@ -28,7 +28,7 @@ EPILOG = "configuration (environment variable, default: meaning):\n" + "\n".join
     for var, default, doc in describe_settings())
 
 
-def _setup_logging(settings: Settings) -> None:
+def setup_logging(settings: Settings) -> None:
     logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("pgserver").setLevel(logging.WARNING)
 
@@ -43,22 +43,24 @@ def _target(settings: Settings):
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
-    import uvicorn
-
-    from vo_server.app import create_app
+    from vo_server.serving import serve, worker_count
 
     if args.host:
         settings = Settings(**{**settings.__dict__, "host": args.host})
     if args.port:
         settings = Settings(**{**settings.__dict__, "port": args.port})
+    if args.workers is not None:
+        if args.workers < 0:
+            raise ConfigError("--workers must be >= 0 (0 = one per CPU core)")
+        settings = Settings(**{**settings.__dict__, "workers": args.workers})
     target = _target(settings)
     if args.demo:
         from vo_server.demo.loader import load_demo
         for table in load_demo(target, settings):
             log.info("demo table %s loaded", table)
-    log.info("serving %s (database %s)", settings.public_url, "embedded" if target.embedded else "external")
-    uvicorn.run(create_app(settings, target), host=settings.host, port=settings.port,
-                log_level=settings.log_level.lower(), proxy_headers=True)
+    log.info("serving %s (database %s, %d process(es))", settings.public_url,
+             "embedded" if target.embedded else "external", worker_count(settings))
+    serve(settings, target)
     return 0
 
 
@@ -206,6 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--host", help="interface to listen on (VO_SERVER_HOST)")
     p.add_argument("--port", type=int, help="port (VO_SERVER_PORT)")
     p.add_argument("--demo", action="store_true", help="load the demo data first if it is not loaded yet")
+    p.add_argument("--workers", type=int, metavar="N",
+                   help="server processes (VO_SERVER_WORKERS; 0 = one per CPU core, at most 4)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("db", help="database migrations", description="Apply or list schema migrations.")
@@ -288,7 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 parser.error("skymap drop needs the NAME")
     try:
         settings = load_settings()
-        _setup_logging(settings)
+        setup_logging(settings)
         return args.func(args, settings)
     except (IngestError, ConfigError, MetadataError, EmbeddedPostgresError, PermissionError, SkymapError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -31,6 +31,8 @@ class Settings:
     embedded_engine: str = field(default="auto", metadata={"doc": "How the embedded PostgreSQL runs: pgserver (bundled wheel), pg_ctl (initdb/pg_ctl on PATH), or auto"})
     host: str = field(default="127.0.0.1", metadata={"doc": "Interface the HTTP server listens on"})
     port: int = field(default=8000, metadata={"doc": "HTTP port"})
+    workers: int = field(default=0, metadata={"doc": "HTTP server processes (vo-server serve --workers N); 0 = one per CPU core, at most 4"})
+    shutdown_timeout: float = field(default=30.0, metadata={"doc": "Seconds a stopping server (SIGTERM, Ctrl-C) gives in-flight requests before closing them; running async jobs are requeued"})
     base_url: str | None = field(default=None, metadata={"doc": "Public URL of the server as clients see it (behind a proxy); default http://<host>:<port>"})
     authority: str = field(default="ivo://example.org", metadata={"doc": "IVOA authority ID (ivo://...) under which resources are published: set it to your own"})
     publisher: str | None = field(default=None, metadata={"doc": "Publisher name; overrides schemas/resource.yaml"})
@@ -100,6 +102,8 @@ def load_settings(env: dict[str, str] | None = None, config_file: Path | None = 
         if raw is not None and raw != "":
             values[f.name] = _coerce(f.name, raw, _field_kind(str(f.type)))
     settings = Settings(**values)
+    if settings.workers < 0 or settings.shutdown_timeout < 0:
+        raise ConfigError("workers and shutdown_timeout must not be negative")
     if settings.oai_page_size < 1 or settings.oai_token_lifetime < 1:
         raise ConfigError("oai_page_size and oai_token_lifetime must be positive")
     if not settings.authority.startswith("ivo://") or "/" in settings.authority[6:]:

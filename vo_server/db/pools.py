@@ -16,18 +16,24 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from vo_server.config import Settings
 from vo_server.db.target import DatabaseTarget
 
+QUERY_CONNECTIONS = 16  # client queries at once, shared by the server processes (VO_SERVER_WORKERS)
+MIN_QUERY_CONNECTIONS = 4
+
 
 class Database:
     def __init__(self, target: DatabaseTarget, settings: Settings):
         self.target = target
         self.settings = settings
+        # ``settings.workers`` is the actual number of server processes in a worker (vo_server.serving),
+        # 0 in a single in-process server: the processes share the connection budget.
+        queries = max(MIN_QUERY_CONNECTIONS, QUERY_CONNECTIONS // max(1, settings.workers))
         self.owner = AsyncConnectionPool(target.owner_dsn, min_size=1, max_size=4, open=False,
                                          kwargs={"autocommit": True})
-        self.query = AsyncConnectionPool(target.query_dsn, min_size=1, max_size=16, open=False,
+        self.query = AsyncConnectionPool(target.query_dsn, min_size=1, max_size=queries, open=False,
                                          configure=self._configure_query)
         # Blocking connections of the query role, used from worker threads for binary COPY
         # (vo_server.query.columnar): psycopg's async COPY costs an event-loop round trip per row.
-        self.query_sync = ConnectionPool(target.query_dsn, min_size=0, max_size=16, open=False,
+        self.query_sync = ConnectionPool(target.query_dsn, min_size=0, max_size=queries, open=False,
                                          configure=self._configure_query_sync)
 
     async def _configure_query(self, conn: psycopg.AsyncConnection) -> None:

@@ -46,6 +46,12 @@ FORMATS: tuple[OutputFormat, ...] = (
         "application/x-votable+xml; serialization=binary2", "text/xml", "application/xml", "votable/binary2"),
         "vot", partial(votable_stream, serialization="binary2"), _TAPREGEXT + "output-votable-binary2",
         "VOTable 1.4, BINARY2 serialisation (default)", votable=True, columnar=True),
+    OutputFormat("votable1.5", "application/x-votable+xml;version=1.5", (
+        "votable1.5", "votable/1.5", "votable/b2;version=1.5", "application/x-votable+xml;version=1.5",
+        "application/x-votable+xml;serialization=binary2;version=1.5",
+        "application/x-votable+xml;version=1.5;serialization=binary2"),
+        "vot", partial(votable_stream, serialization="binary2", version="1.5"), _TAPREGEXT + "output-votable-binary2",
+        "VOTable 1.5, BINARY2 serialisation", votable=True, columnar=True),
     OutputFormat("votable/td", "application/x-votable+xml;serialization=TABLEDATA", (
         "votable/td", "votabletd", "application/x-votable+xml;serialization=tabledata",
         "application/x-votable+xml; serialization=tabledata", "text/xml;serialization=tabledata"),

@@ -1,5 +1,9 @@
-"""Streaming VOTable 1.4 writer for query results (BINARY2 or TABLEDATA),
-and the DALI error document.
+"""Streaming VOTable writer for query results (BINARY2, BINARY or TABLEDATA;
+version 1.4 by default, 1.5 on request), and the DALI error document.
+
+VOTable 1.5 keeps the 1.3 namespace and every element we write; what
+changes for our documents is the ``version`` attribute (its additions, e.g.
+COOSYS ``refposition`` and MIVOT annotations, are optional).
 
 The document is produced as chunks: the header with FIELDs once, then each
 batch of rows encoded as it arrives, then the trailer, which carries
@@ -23,10 +27,20 @@ VOTABLE_NS = "http://www.ivoa.net/xml/VOTable/v1.3"
 SERIALIZATIONS = ("binary2", "binary", "tabledata")
 MIME_TYPE = "application/x-votable+xml"
 
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-        f'<VOTABLE version="1.4" xmlns="{VOTABLE_NS}" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
-        f'xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/v1.3">\n')
+VERSIONS = ("1.4", "1.5")
+DEFAULT_VERSION = "1.4"  # what every client reads; 1.5 is asked for with RESPONSEFORMAT
+
+
+def document_head(version: str = DEFAULT_VERSION) -> str:
+    if version not in VERSIONS:
+        raise ValueError(f"VOTable version {version!r} is not one of {VERSIONS}")
+    return ('<?xml version="1.0" encoding="UTF-8"?>\n'
+            f'<VOTABLE version="{version}" xmlns="{VOTABLE_NS}" '
+            'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" '
+            f'xsi:schemaLocation="{VOTABLE_NS} http://www.ivoa.net/xml/VOTable/v1.3">\n')
+
+
+HEAD = document_head()
 
 
 def _attrs(**values: str | None) -> str:
@@ -61,8 +75,9 @@ DATA_CLOSE = {"binary2": "</STREAM></BINARY2></DATA>\n", "binary": "</STREAM></B
               "tabledata": "</TABLEDATA></DATA>\n"}
 
 
-def header(fields: Sequence[Field], infos: Sequence[tuple[str, str]], serialization: str) -> str:
-    parts = [HEAD, '<RESOURCE type="results">\n', info("QUERY_STATUS", "OK")]
+def header(fields: Sequence[Field], infos: Sequence[tuple[str, str]], serialization: str,
+           version: str = DEFAULT_VERSION) -> str:
+    parts = [document_head(version), '<RESOURCE type="results">\n', info("QUERY_STATUS", "OK")]
     parts += [info(name, value) for name, value in infos]
     has_positions = any(_is_icrs_position(f) for f in fields)
     if has_positions:
@@ -111,10 +126,11 @@ class Base64Stream:
         return base64.b64encode(tail) + b"\n" if tail else b""
 
 
-async def votable_stream(result: QueryResult, serialization: str = "binary2") -> AsyncIterator[bytes]:
+async def votable_stream(result: QueryResult, serialization: str = "binary2",
+                         version: str = DEFAULT_VERSION) -> AsyncIterator[bytes]:
     """The VOTable of a running query, chunk by chunk."""
     plan = result.plan
-    yield header(plan.fields, plan.infos, serialization).encode()
+    yield header(plan.fields, plan.infos, serialization, version).encode()
     encoder = Base64Stream()
     failure: QueryFailed | None = None
     try:

@@ -26,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from vo_server.gw.service import GwRequestError, parse_credible
+from vo_server.moc.capabilities import moc_capabilities
 from vo_server.sky.moc_formats import FORMATS, MocFormatError, choose_format, serialise
 from vo_server.sky.skymap_files import NAME_PATTERN
 from vo_server.sky.time_coverage import table_tmoc
@@ -173,4 +174,5 @@ def moc_routes() -> list[BaseRoute]:
         Route("/moc/tables/{table}", table_moc),
         Route("/moc/skymaps/{name}", skymap_moc),
         Route("/moc/search", moc_search),
+        Route("/moc/capabilities", moc_capabilities),
     ]

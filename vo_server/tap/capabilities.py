@@ -18,16 +18,25 @@ from vo_server.tap.service import TapService
 
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8"?>\n'
 TAPREGEXT = "ivo://ivoa.net/std/TAPRegExt"
+# ADQL 2.1 section 4 (optional features); each is run by tests/tap/test_capabilities.py.
 GEOMETRY_FUNCTIONS = ("POINT", "CIRCLE", "BOX", "POLYGON", "REGION", "CENTROID", "CONTAINS", "INTERSECTS",
                       "DISTANCE", "AREA", "COORD1", "COORD2", "COORDSYS")
+# Supported beyond ADQL 2.1, which has no feature type for them: declared under a type of our own
+# authority (``extension_feature_type``), as TAPRegExt allows for non-standard features.
+EXTENSION_FEATURES = [("MOC", "MOC('ascii moc') or MOC(order, geometry): a Multi-Order Coverage map (MOC 2.0 "
+                              "ASCII), usable as the region of CONTAINS and INTERSECTS")]
 ADQL21_FEATURES = {
-    "features-adql-string": [("LOWER", "lower-case a string"), ("ILIKE", "case-insensitive LIKE")],
+    "features-adql-string": [("LOWER", "lower-case a string"), ("UPPER", "upper-case a string"),
+                             ("ILIKE", "case-insensitive LIKE")],
     "features-adql-offset": [("OFFSET", "skip rows of the result")],
     "features-adql-type": [("CAST", "type conversion")],
     "features-adql-unit": [("IN_UNIT", "unit conversion")],
     "features-adql-common-table": [("WITH", "common table expressions")],
     "features-adql-sets": [("UNION", "union of results"), ("EXCEPT", "difference of results"),
                            ("INTERSECT", "intersection of results")],
+    "features-adql-conditional": [("COALESCE", "first non-null argument")],
+    "features-adql-bitwise": [("BIT_AND", "bitwise and: a & b"), ("BIT_OR", "bitwise or: a | b"),
+                              ("BIT_XOR", "bitwise exclusive or: a ^ b"), ("BIT_NOT", "bitwise not: ~a")],
 }
 
 
@@ -36,12 +45,18 @@ def _feature(form: str, description: str) -> str:
             "</feature>")
 
 
-def language_element() -> str:
+def extension_feature_type(settings: Settings) -> str:
+    return f"{settings.authority}/tap#features-adql-extension"
+
+
+def language_element(settings: Settings) -> str:
     udfs = "".join(_feature(signature, description) for signature, description in UDFS)
     geometry = "".join(_feature(name, f"ADQL {name}") for name in GEOMETRY_FUNCTIONS)
-    extra = "".join(f'<languageFeatures type="{TAPREGEXT}#{kind}">'
+    groups = [(f"{TAPREGEXT}#{kind}", forms) for kind, forms in ADQL21_FEATURES.items()]
+    groups.append((extension_feature_type(settings), EXTENSION_FEATURES))
+    extra = "".join(f"<languageFeatures type={quoteattr(kind)}>"
                     + "".join(_feature(f, d) for f, d in forms) + "</languageFeatures>"
-                    for kind, forms in ADQL21_FEATURES.items())
+                    for kind, forms in groups)
     return ("<language><name>ADQL</name>"
             '<version ivo-id="ivo://ivoa.net/std/ADQL#v2.0">2.0</version>'
             '<version ivo-id="ivo://ivoa.net/std/ADQL#v2.1">2.1</version>'
@@ -79,7 +94,7 @@ def capabilities_document(service: TapService) -> str:
             + interface("", "std").replace("<interface ", '<interface version="1.1" ', 1) +
             # ivoa.obscore (migration 0007, schemas/ivoa.yaml) implements ObsCore 1.1
             '<dataModel ivo-id="ivo://ivoa.net/std/ObsCore#core-1.1">ObsCore-1.1</dataModel>' +
-            language_element() + output_formats() +
+            language_element(s) + output_formats() +
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-inline"/>'
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-http"/>'
             '<uploadMethod ivo-id="ivo://ivoa.net/std/TAPRegExt#upload-https"/>'
@@ -130,6 +145,7 @@ def capability_details(settings: Settings) -> dict[str, Any]:
     udf = {"type": f"{TAPREGEXT}#features-udf", "forms": list(UDFS)}
     geometry = {"type": f"{TAPREGEXT}#features-adqlgeo", "forms": [(name, None) for name in GEOMETRY_FUNCTIONS]}
     extra = [{"type": f"{TAPREGEXT}#{kind}", "forms": forms} for kind, forms in ADQL21_FEATURES.items()]
+    extra.append({"type": extension_feature_type(settings), "forms": EXTENSION_FEATURES})
     return {
         "languages": [{"name": "ADQL", "versions": [("2.0", "ivo://ivoa.net/std/ADQL#v2.0"),
                                                     ("2.1", "ivo://ivoa.net/std/ADQL#v2.1")],

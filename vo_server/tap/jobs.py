@@ -21,7 +21,7 @@ PHASES = ("PENDING", "QUEUED", "EXECUTING", "COMPLETED", "ERROR", "ABORTED", "UN
           "ARCHIVED")
 COLUMNS = ("job_id, run_id, owner_id, phase, parameters, upload_parts, creation_time, queued_time, start_time, "
            "end_time, execution_duration, destruction, error_message, error_timeout, result_path, result_mime, "
-           "result_rows, result_overflow, worker, version")
+           "result_rows, result_overflow, worker, version, estimated_seconds")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class Job:
     result_overflow: bool | None
     worker: str | None
     version: int
+    estimated_seconds: float | None  # run time estimated from the query plan (the UWS quote)
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Job:
@@ -61,14 +62,15 @@ class JobStore:
         self.db = db
 
     async def create(self, job_id: str, parameters: dict[str, list[str]], upload_parts: dict[str, str],
-                     run_id: str | None, execution_duration: int, destruction: dt.datetime, run: bool) -> None:
+                     run_id: str | None, execution_duration: int, destruction: dt.datetime, run: bool,
+                     estimated_seconds: float | None = None) -> None:
         async with self.db.owner.connection() as conn:
             await conn.execute(
                 "INSERT INTO vo_internal.uws_jobs (job_id, run_id, parameters, upload_parts, execution_duration, "
-                "destruction, phase, queued_time) VALUES (%s, %s, %s, %s, %s, %s, %s, "
-                "CASE WHEN %s THEN now() END)",
+                "destruction, phase, queued_time, estimated_seconds) VALUES (%s, %s, %s, %s, %s, %s, %s, "
+                "CASE WHEN %s THEN now() END, %s)",
                 (job_id, run_id, Jsonb(parameters), Jsonb(upload_parts), execution_duration, destruction,
-                 "QUEUED" if run else "PENDING", run))
+                 "QUEUED" if run else "PENDING", run, estimated_seconds))
 
     async def get(self, job_id: str) -> Job | None:
         async with self.db.owner.connection() as conn:
@@ -115,10 +117,16 @@ class JobStore:
             "error_message = 'aborted by the client' WHERE job_id = %s AND phase IN ('PENDING', 'QUEUED', "
             "'EXECUTING', 'HELD', 'SUSPENDED')", (job_id,))
 
-    async def set_parameters(self, job_id: str, parameters: dict[str, list[str]]) -> bool:
+    async def set_parameters(self, job_id: str, parameters: dict[str, list[str]],
+                             estimated_seconds: float | None) -> bool:
         return await self._update(
-            "UPDATE vo_internal.uws_jobs SET parameters = %s, version = version + 1 "
-            "WHERE job_id = %s AND phase = 'PENDING'", (Jsonb(parameters), job_id))
+            "UPDATE vo_internal.uws_jobs SET parameters = %s, estimated_seconds = %s, version = version + 1 "
+            "WHERE job_id = %s AND phase = 'PENDING'", (Jsonb(parameters), estimated_seconds, job_id))
+
+    async def set_estimate(self, job_id: str, seconds: float | None) -> bool:
+        """Not a phase change: ``version`` (what WAIT watches) stays."""
+        return await self._update(
+            "UPDATE vo_internal.uws_jobs SET estimated_seconds = %s WHERE job_id = %s", (seconds, job_id))
 
     async def set_execution_duration(self, job_id: str, seconds: int) -> bool:
         return await self._update(

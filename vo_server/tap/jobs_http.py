@@ -16,6 +16,7 @@ from starlette.routing import BaseRoute, Route
 
 from vo_server.formats.votable import MIME_TYPE, error_document
 from vo_server.tap.errors import TapError, error_response
+from vo_server.tap.estimate import completion_quote, estimate_job
 from vo_server.tap.jobs import ACTIVE_PHASES, PHASES, Job, JobStore, new_job_id
 from vo_server.tap.params import RequestParams, read_params
 from vo_server.tap.service import TapService
@@ -159,8 +160,9 @@ async def create_job(request: Request, params: RequestParams) -> Response:
             shutil.rmtree(directory, ignore_errors=True)
             raise
     run = phase is not None and phase.strip().upper() == "RUN"
-    await _store(request).create(job_id, job_parameters(params), stored, params.get("RUNID"), duration,
-                                 destruction, run)
+    parameters = job_parameters(params)
+    await _store(request).create(job_id, parameters, stored, params.get("RUNID"), duration, destruction, run,
+                                 estimated_seconds=await estimate_job(service, parameters))
     if run:
         request.app.state.tap_jobs.notify()
     return _redirect(f"{_base(request)}/{job_id}")
@@ -232,7 +234,7 @@ async def update_job(request: Request, params: RequestParams) -> Response:
                            status=409)
         merged = dict(job.parameters)
         merged.update(extra)
-        await store.set_parameters(job.job_id, merged)
+        await store.set_parameters(job.job_id, merged, await estimate_job(service, merged))
     return _redirect(f"{base}/{job.job_id}")
 
 
@@ -304,8 +306,8 @@ async def destruction_endpoint(request: Request) -> Response:
 
 @handles_errors
 async def quote_endpoint(request: Request) -> Response:
-    await _load_job(request)
-    return PlainTextResponse("")  # no completion estimate: the quote is unknown (nil in the job document)
+    """UWS 1.1: when the job is expected to complete; empty when unknown."""
+    return PlainTextResponse(iso(completion_quote(await _load_job(request))))
 
 
 @handles_errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from xml.sax.saxutils import escape, quoteattr
 
+from vo_server.tap.estimate import completion_quote
 from vo_server.tap.jobs import Job
 
 UWS_NS = "http://www.ivoa.net/xml/UWS/v1.0"
@@ -59,7 +60,7 @@ def job_document(job: Job, base: str) -> str:
             f"<uws:jobId>{escape(job.job_id)}</uws:jobId>{run_id}"
             '<uws:ownerId xsi:nil="true"/>'
             f"<uws:phase>{job.phase}</uws:phase>"
-            '<uws:quote xsi:nil="true"/>'
+            f"{_time('quote', completion_quote(job))}"
             f"{_time('creationTime', job.creation_time)}{_time('startTime', job.start_time)}"
             f"{_time('endTime', job.end_time)}"
             f"<uws:executionDuration>{job.execution_duration}</uws:executionDuration>"

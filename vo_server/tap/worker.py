@@ -7,6 +7,11 @@ is how any process tells a live execution from one whose process died (a
 crash or restart releases the lock), and such jobs are turned into ERROR
 with a message instead of staying EXECUTING forever.
 
+A graceful stop (SIGTERM, Ctrl-C: ``stop``) puts the jobs this process is
+executing back in the queue (QUEUED, partial results removed) before their
+locks are released, so the next server (or another process) runs them again;
+only a process that dies without stopping leaves ERROR jobs behind.
+
 While a job runs, a watcher checks every ``WATCH_SECONDS`` whether the job
 was aborted or deleted, or ran past its execution duration, and then
 cancels the PostgreSQL statement and the writer.  Housekeeping (orphans,
@@ -30,6 +35,7 @@ import psycopg
 
 from vo_server.query.run import QueryFailed, QueryResult, run_query
 from vo_server.tap.errors import TapError
+from vo_server.tap.estimate import estimate_seconds
 from vo_server.tap.jobs import Job, JobStore
 from vo_server.tap.params import RequestParams, parse_query_request
 from vo_server.tap.service import TapService
@@ -92,6 +98,10 @@ class JobRunner:
             job, lock_conn = claimed
             try:
                 await self._execute(job)
+            except asyncio.CancelledError:
+                if self.stopping:  # graceful stop: still holding the job's lock, give the job back
+                    await asyncio.shield(self._requeue(job.job_id))
+                raise
             except Exception:
                 log.exception("job %s failed unexpectedly", job.job_id)
                 await self._finish(job.job_id, "ERROR", error="internal error while executing the job")
@@ -107,6 +117,7 @@ class JobRunner:
             if not row or not row[0]:
                 return None
         conn = await psycopg.AsyncConnection.connect(self.service.db.target.owner_dsn)
+        claimed: str | None = None
         try:
             async with conn.transaction():
                 cur = await conn.execute(
@@ -120,15 +131,38 @@ class JobRunner:
                 await conn.execute(
                     "UPDATE vo_internal.uws_jobs SET phase = 'EXECUTING', start_time = now(), worker = %s, "
                     "version = version + 1 WHERE job_id = %s", (self.worker_id, row[0]))
+            claimed = row[0]
             await conn.set_autocommit(True)
+            job = await self.store.get(claimed)
+        except asyncio.CancelledError:
+            if claimed is not None:  # claimed, then stopped before running it
+                await asyncio.shield(self._requeue(claimed))
+            await conn.close()
+            raise
         except BaseException:
             await conn.close()
             raise
-        job = await self.store.get(row[0])
         if job is None:
             await conn.close()
             return None
         return job, conn
+
+    async def _requeue(self, job_id: str) -> None:
+        """EXECUTING -> QUEUED for a job of this process that did not finish
+        because the server is stopping; its partial result is removed."""
+        try:
+            async with self.service.db.owner.connection() as conn:
+                cur = await conn.execute(
+                    "UPDATE vo_internal.uws_jobs SET phase = 'QUEUED', start_time = NULL, worker = NULL, "
+                    "version = version + 1 WHERE job_id = %s AND phase = 'EXECUTING' AND worker = %s",
+                    (job_id, self.worker_id))
+                requeued = cur.rowcount > 0
+        except (psycopg.Error, OSError) as exc:
+            log.warning("could not requeue job %s on shutdown (it will become ERROR): %s", job_id, exc)
+            return
+        shutil.rmtree(results_dir(self.service, job_id), ignore_errors=True)
+        if requeued:
+            log.info("job %s requeued: the server is stopping", job_id)
 
     async def _finish(self, job_id: str, phase: str, error: str | None = None, timeout: bool = False,
                       result: tuple[str, str, int, bool] | None = None) -> bool:
@@ -155,11 +189,20 @@ class JobRunner:
             uploads = await load_uploads(settings, service.db.target, parse_upload_specs(query.uploads), {},
                                          job_id=job.job_id, stored={k: Path(v) for k, v in job.upload_parts.items()})
             plan = await service.plan(query, uploads, statement_timeout=limit)
+            await self.store.set_estimate(job.job_id, await estimate_seconds(service.db, plan))  # uploads known now
             directory.mkdir(parents=True, exist_ok=True)
             target = directory / f"result.{query.output.extension}"
             work = asyncio.create_task(self._write(plan, query.output.stream, target, holder,
                                                    query.output.columnar))
-            stop_reason = await self._watch(job, work, started, limit, holder)
+            try:
+                stop_reason = await self._watch(job, work, started, limit, holder)
+            except asyncio.CancelledError:  # the server is stopping: stop the statement and the writer
+                if (result := holder.get("result")) is not None:
+                    result.cancel()
+                work.cancel()
+                with contextlib.suppress(asyncio.CancelledError, QueryFailed, Exception):
+                    await work
+                raise
             if stop_reason is not None:
                 with contextlib.suppress(asyncio.CancelledError, QueryFailed, Exception):
                     await work
