@@ -1,4 +1,4 @@
-"""taplint lines about /tap/capabilities that are right on our side, shared
+"""The taplint line about /tap/capabilities that is right on our side, shared
 by every test running taplint's CAP stage (reasons in docs/tap.md,
 "Validation status")."""
 
@@ -7,9 +7,6 @@ from __future__ import annotations
 import re
 
 CAPABILITY_DEVIATIONS = (
-    # taplint 3.4.7 (Debian) predates the ADQL 2.1 Recommendation's conditional functions (COALESCE)
-    re.compile(r'E-CAP-KEYX-\d+ Unknown standard feature key '
-               r'"ivo://ivoa\.net/std/TAPRegExt#features-adql-conditional" for language ADQL$'),
     # MOC() is beyond ADQL 2.1: declared under a feature type of the service's own authority
     re.compile(r'W-CAP-CULF-\d+ Custom feature type "ivo://[^"/]+/tap#features-adql-extension" '
                r"for language ADQL$"),

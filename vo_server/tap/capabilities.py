@@ -25,6 +25,10 @@ GEOMETRY_FUNCTIONS = ("POINT", "CIRCLE", "BOX", "POLYGON", "REGION", "CENTROID",
 # authority (``extension_feature_type``), as TAPRegExt allows for non-standard features.
 EXTENSION_FEATURES = [("MOC", "MOC('ascii moc') or MOC(order, geometry): a Multi-Order Coverage map (MOC 2.0 "
                               "ASCII), usable as the region of CONTAINS and INTERSECTS")]
+# Supported but not declared: STILTS taplint 3.4.7 (the validator in Debian, which the tests run)
+# predates this ADQL 2.1 feature key and reports declaring it as an error (E-CAP-KEYX); clients use
+# COALESCE without looking for the declaration.  Declare it once the validator knows the key.
+UNDECLARED_ADQL21_FEATURES = {"features-adql-conditional": [("COALESCE", "first non-null argument")]}
 ADQL21_FEATURES = {
     "features-adql-string": [("LOWER", "lower-case a string"), ("UPPER", "upper-case a string"),
                              ("ILIKE", "case-insensitive LIKE")],
@@ -34,7 +38,6 @@ ADQL21_FEATURES = {
     "features-adql-common-table": [("WITH", "common table expressions")],
     "features-adql-sets": [("UNION", "union of results"), ("EXCEPT", "difference of results"),
                            ("INTERSECT", "intersection of results")],
-    "features-adql-conditional": [("COALESCE", "first non-null argument")],
     "features-adql-bitwise": [("BIT_AND", "bitwise and: a & b"), ("BIT_OR", "bitwise or: a | b"),
                               ("BIT_XOR", "bitwise exclusive or: a ^ b"), ("BIT_NOT", "bitwise not: ~a")],
 }
