@@ -55,7 +55,9 @@ class TableInfo:
     ``position`` names the (ra, dec) columns, in degrees ICRS, whose nested
     depth-29 HEALPix index is stored in ``hpx_column``; both are None for
     tables without an indexed position.  ``region_columns``: the columns of
-    STC-S regions usable in geometry (see ``RegionColumn``).
+    STC-S regions usable in geometry (see ``RegionColumn``).  ``sql_schema``:
+    the schema the generated SQL names when it differs from the one queries
+    use (e.g. uploads: ``TAP_UPLOAD.t`` in ADQL, a per-job schema in SQL).
     """
 
     schema: str | None
@@ -65,6 +67,7 @@ class TableInfo:
     hpx_column: str | None = None
     description: str | None = None
     region_columns: tuple[RegionColumn, ...] = ()
+    sql_schema: str | None = None
 
     def region_column(self, name: str) -> RegionColumn | None:
         return next((r for r in self.region_columns if r.column == name), None)

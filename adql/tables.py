@@ -219,7 +219,8 @@ class TableCompiler:
                         ref_quoted=bool(alias is not None and alias.quoted), schema=table.schema,
                         aliased=alias is not None)
         self._add_source(scope, source, node)
-        table_sql = quote(table.name) if not table.schema else f"{quote(table.schema)}.{quote(table.name)}"
+        schema_sql = table.sql_schema or table.schema
+        table_sql = quote(table.name) if not schema_sql else f"{quote(schema_sql)}.{quote(table.name)}"
         return f"{table_sql} AS {quote(internal)}"
 
     def _add_source(self: Compiler, scope: Scope, source: Source, node: exp.Expr) -> None:

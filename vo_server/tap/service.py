@@ -14,7 +14,7 @@ from vo_server.formats.fields import Field
 from vo_server.query.run import QueryPlan
 from vo_server.tap.errors import TapError
 from vo_server.tap.params import QueryRequest
-from vo_server.tap.uploads import UploadSet, physical_sql
+from vo_server.tap.uploads import UploadSet
 
 
 @dataclass
@@ -48,5 +48,5 @@ class TapService:
         fields = [Field.of(c) for c in translation.columns]
         infos = [("QUERY", request.query), ("LANG", request.lang), ("MAXREC", str(request.max_rec))]
         infos += [("WARNING", w) for w in translation.warnings]
-        return QueryPlan(physical_sql(translation.sql, uploads), fields, None, max_rows=request.max_rec,
+        return QueryPlan(translation.sql, fields, None, max_rows=request.max_rec,
                          infos=infos, statement_timeout=statement_timeout)

@@ -14,6 +14,7 @@ crossmatch against an upload uses the index like any published table.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import secrets
 import shutil
@@ -219,7 +220,8 @@ def _create_tables(target: DatabaseTarget, prepared: list, schema: str) -> list[
                                                                        sql.Identifier(hpx)))
             conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier(schema, table.name)))
             table.schema = UPLOAD_SCHEMA
-            infos.append(table_info(table, Positions(report.ra_column, report.dec_column, hpx)))
+            info = table_info(table, Positions(report.ra_column, report.dec_column, hpx))
+            infos.append(dataclasses.replace(info, sql_schema=schema))
         role = sql.Identifier(target.query_role)
         conn.execute(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), role))
         conn.execute(sql.SQL("GRANT SELECT ON ALL TABLES IN SCHEMA {} TO {}").format(sql.Identifier(schema), role))
@@ -291,39 +293,3 @@ async def load_uploads(settings: Settings, target: DatabaseTarget, specs: list[U
 async def release(target: DatabaseTarget, uploads: UploadSet | None) -> None:
     if uploads is not None:
         await asyncio.to_thread(drop_schema, target, uploads.schema)
-
-
-def physical_sql(translated_sql: str, uploads: UploadSet | None) -> str:
-    """The translated SQL with ``"TAP_UPLOAD".`` pointed at the physical
-    schema of these uploads.  Only identifier positions are rewritten: string
-    literals ('...' and E'...') are skipped."""
-    if uploads is None:
-        return translated_sql
-    marker = f'"{UPLOAD_SCHEMA}".'
-    replacement = f'"{uploads.schema}".'
-    out: list[str] = []
-    i, n = 0, len(translated_sql)
-    while i < n:
-        c = translated_sql[i]
-        if c == "'":
-            escapes = i > 0 and translated_sql[i - 1] in "Ee"
-            j = i + 1
-            while j < n:
-                if escapes and translated_sql[j] == "\\":
-                    j += 2
-                    continue
-                if translated_sql[j] == "'":
-                    if j + 1 < n and translated_sql[j + 1] == "'":
-                        j += 2
-                        continue
-                    break
-                j += 1
-            out.append(translated_sql[i:j + 1])
-            i = j + 1
-        elif translated_sql.startswith(marker, i):
-            out.append(replacement)
-            i += len(marker)
-        else:
-            out.append(c)
-            i += 1
-    return "".join(out)
