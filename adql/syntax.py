@@ -17,6 +17,7 @@ from sqlglot.tokens import Token, TokenType
 
 from adql.dialect import ALLOWED_TOKEN_TYPES, AdqlTokenizer, make_parser
 from adql.errors import AdqlError
+from adql.reserved import RESERVED_WORDS
 
 MAX_QUERY_LENGTH = 200_000
 MAX_NESTING = 100
@@ -166,6 +167,15 @@ def _token_error(text: str) -> AdqlError:
     return AdqlError("cannot read the query")
 
 
+def _ends_name(token: Token | None) -> bool:
+    """Whether ``token`` can be the name part before a qualifying period."""
+    if token is None:
+        return False
+    if token.token_type in _QUALIFIER_END:
+        return True
+    return bool(_REGULAR_IDENTIFIER.match(token.text)) and token.text.upper() not in RESERVED_WORDS
+
+
 def _check_tokens(text: str, tokens: list[Token]) -> None:
     depth = 0
     previous: Token | None = None
@@ -224,6 +234,9 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             previous.end + 1 != token.start or "." in token.text
         ):
             raise _error_at(text, previous.start, "malformed number")
+        if kind == TokenType.DOT and not _ends_name(previous):
+            # <column_reference>/<table_name>: every part before a period is a name ("FROM . t", "s..t")
+            raise _error_at(text, token.start, "'.' must follow a name")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

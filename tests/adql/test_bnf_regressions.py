@@ -434,3 +434,24 @@ def test_qualified_join_whose_right_table_reference_is_an_unparenthesised_join(s
     sql = translate(query, CATALOG).sql
     assert 'LEFT OUTER JOIN ("adqltest"."Mixed" AS "t2" INNER JOIN' in sql
     assert run(query_dsn, sql) == [(3,)]
+
+
+# Non-sentences the translator accepted or failed on, found by the membership oracle
+# (tests/adql/bnf_recognizer.py, tests/adql/test_bnf_oracle.py).
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM . adqltest.points", 15),  # accepted as adqltest.points
+        ("SELECT * FROM adqltest . . points", 26),  # internal error (AttributeError)
+        ("SELECT * FROM adqltest..points", 24),
+        ("SELECT a FROM adqltest.points AS p, . p", 37),
+    ],
+)
+def test_table_name_parts_before_a_period_are_names(query: str, column: int) -> None:
+    """<table_name> ::= [ <schema_name> <period> ] <identifier>: a period always follows a name."""
+    with pytest.raises(AdqlError, match="'.' must follow a name") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts('SELECT p.id, "p".mag, adqltest.points.* FROM adqltest.points AS p, adqltest . points')
