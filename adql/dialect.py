@@ -182,7 +182,24 @@ def _parse_adql_exists(self: AdqlParser) -> exp.Expr:
     return self.expression(exp.Exists(this=query.subquery(copy=False)))
 
 
+_NOT_NUMERIC_OPERANDS = (exp.Star, exp.Query, exp.Predicate, exp.Connector, exp.Not, exp.Neg)
+
+
+def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
+    """<factor> ::= [ <sign> ] <numeric_primary>: one sign before a value.  sqlglot drops a unary
+    '+' whatever follows it ("+ *", "+ SELECT ...", "+ (a IS NULL)") and reads "- -a"."""
+    sign = self._prev
+    operand = self._parse_unary()
+    inner = operand.unnest() if isinstance(operand, exp.Paren) else operand
+    if operand is None or isinstance(operand, _NOT_NUMERIC_OPERANDS) or isinstance(inner, _NOT_NUMERIC_OPERANDS[1:5]):
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
+    return self.expression(exp.Neg(this=operand)) if negative else operand
+
+
 class AdqlParser(_Parser):
+    UNARY_PARSERS = {**_Parser.UNARY_PARSERS,
+                     TokenType.PLUS: lambda self: _parse_adql_sign(self, negative=False),
+                     TokenType.DASH: lambda self: _parse_adql_sign(self, negative=True)}
     def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
                     alias_tokens: object = None) -> exp.Join | None:
         """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as

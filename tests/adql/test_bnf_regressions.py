@@ -455,3 +455,21 @@ def test_table_name_parts_before_a_period_are_names(query: str, column: int) -> 
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
     accepts('SELECT p.id, "p".mag, adqltest.points.* FROM adqltest.points AS p, adqltest . points')
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT + * FROM adqltest.points", 8),  # '+' was dropped
+        ("+ SELECT id FROM adqltest.points", 1),
+        ("SELECT id FROM adqltest.points WHERE + (mag IS NULL)", 38),
+        ("SELECT - -mag FROM adqltest.points", 8),
+        ("SELECT +-mag FROM adqltest.points", 8),
+    ],
+)
+def test_factor_has_one_sign_before_a_numeric_primary(query: str, column: int) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>."""
+    with pytest.raises(AdqlError, match="must be followed by a numeric value") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT +mag, -mag, 1 - -mag, 2 * -mag, -(mag), +(mag), -ROUND(mag, -1) FROM adqltest.points")
