@@ -196,10 +196,21 @@ def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
     return self.expression(exp.Neg(this=operand)) if negative else operand
 
 
+def _parse_adql_between(self: AdqlParser, this: exp.Expr | None) -> exp.Between:
+    """<between_predicate> ::= <value_expression> [ NOT ] BETWEEN <value_expression> AND
+    <value_expression>: sqlglot makes the AND optional."""
+    low = self._parse_bitwise()
+    if not self._match(TokenType.AND):
+        self.raise_error("BETWEEN needs AND between its bounds")
+    high = self._parse_bitwise()
+    return self.expression(exp.Between(this=this, low=low, high=high))
+
+
 class AdqlParser(_Parser):
     UNARY_PARSERS = {**_Parser.UNARY_PARSERS,
                      TokenType.PLUS: lambda self: _parse_adql_sign(self, negative=False),
                      TokenType.DASH: lambda self: _parse_adql_sign(self, negative=True)}
+    RANGE_PARSERS = {**_Parser.RANGE_PARSERS, TokenType.BETWEEN: _parse_adql_between}
     def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
                     alias_tokens: object = None) -> exp.Join | None:
         """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as

@@ -473,3 +473,12 @@ def test_factor_has_one_sign_before_a_numeric_primary(query: str, column: int) -
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT +mag, -mag, 1 - -mag, 2 * -mag, -(mag), +(mag), -ROUND(mag, -1) FROM adqltest.points")
+
+
+def test_between_predicate_needs_and() -> None:
+    """<between_predicate> ::= <value_expression> [ NOT ] BETWEEN <value_expression> AND <value_expression>:
+    "mag BETWEEN 1 2" was read as "BETWEEN 1 AND 2"."""
+    with pytest.raises(AdqlError, match="BETWEEN needs AND") as info:
+        validate("SELECT id FROM adqltest.points WHERE mag BETWEEN 1 2")
+    assert (info.value.line, info.value.column) == (1, 52)
+    accepts("SELECT id FROM adqltest.points WHERE mag NOT BETWEEN 1 AND 2")
