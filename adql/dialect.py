@@ -211,6 +211,11 @@ class AdqlParser(_Parser):
                      TokenType.PLUS: lambda self: _parse_adql_sign(self, negative=False),
                      TokenType.DASH: lambda self: _parse_adql_sign(self, negative=True)}
     RANGE_PARSERS = {**_Parser.RANGE_PARSERS, TokenType.BETWEEN: _parse_adql_between}
+
+    def _parse_table_part(self, schema: bool = False) -> exp.Expr | None:
+        """A <table_name> part is an <identifier>: no string literal ("FROM 'x'") or parameter."""
+        return (not schema and self._parse_function(optional_parens=False)) or self._parse_id_var(any_token=False)
+
     def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
                     alias_tokens: object = None) -> exp.Join | None:
         """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as

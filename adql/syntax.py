@@ -367,6 +367,8 @@ def _friendly(description: str, token: str | None) -> str:
         return f"syntax error near {token!r}" if token else "syntax error"
     if description.startswith("Expecting )"):
         return f"expected ')' near {token!r}" if token else "expected ')'"
+    if description.startswith("Expected table name"):
+        return f"expected a table name near {token!r}" if token else "expected a table name"
     if description.startswith("Required keyword"):
         return f"incomplete clause near {token!r}" if token else "incomplete clause"
     return f"syntax error near {token!r}: {description}" if token else f"syntax error: {description}"

@@ -482,3 +482,18 @@ def test_between_predicate_needs_and() -> None:
         validate("SELECT id FROM adqltest.points WHERE mag BETWEEN 1 2")
     assert (info.value.line, info.value.column) == (1, 52)
     accepts("SELECT id FROM adqltest.points WHERE mag NOT BETWEEN 1 AND 2")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM 'points'", 15),
+        ("SELECT * FROM adqltest.'points'", 24),
+        ("SELECT * FROM adqltest.points AS p, 'x'", 37),
+    ],
+)
+def test_table_name_is_an_identifier_not_a_string(query: str, column: int) -> None:
+    """<table_name> ::= [ <schema_name> <period> ] <identifier>: sqlglot read a string literal as a name."""
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
