@@ -161,6 +161,8 @@ def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
     length = None
     if self._match(TokenType.L_PAREN):
         length = self._parse_primary()
+        if length is None:  # <character_string_type> ::= CHAR [ ( <length> ) ]: no "VARCHAR()"
+            self.raise_error("expected a length")
         self._match_r_paren()
     # sqlglot consumes the closing parenthesis of a FUNCTION_PARSERS call itself (optionally):
     # consuming it here too would swallow the parenthesis of an enclosing call or group.

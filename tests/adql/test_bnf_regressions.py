@@ -497,3 +497,11 @@ def test_table_name_is_an_identifier_not_a_string(query: str, column: int) -> No
     with pytest.raises(AdqlError) as info:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_character_string_type_length_is_not_empty() -> None:
+    """<character_string_type> ::= VARCHAR [ <left paren> <length> <right paren> ]: "VARCHAR()" was accepted."""
+    with pytest.raises(AdqlError, match="expected a length") as info:
+        validate("SELECT CAST(mag AS VARCHAR()) FROM adqltest.points")
+    assert (info.value.line, info.value.column) == (1, 28)
+    accepts("SELECT CAST(mag AS VARCHAR(3)), CAST(mag AS CHAR) FROM adqltest.points")
