@@ -218,6 +218,13 @@ class AdqlParser(_Parser):
         """A <table_name> part is an <identifier>: no string literal ("FROM 'x'") or parameter."""
         return (not schema and self._parse_function(optional_parens=False)) or self._parse_id_var(any_token=False)
 
+    def _parse_table_parts(self, *args: object, **kwargs: object) -> exp.Table:
+        """No PostgreSQL table-inheritance suffix: sqlglot skips the '*' of "FROM t * x"."""
+        table = super()._parse_table_parts(*args, **kwargs)  # type: ignore[arg-type]
+        if self._curr is not None and self._curr.token_type == TokenType.STAR:
+            self.raise_error("unexpected '*' after a table name")
+        return table
+
     def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
                     alias_tokens: object = None) -> exp.Join | None:
         """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as

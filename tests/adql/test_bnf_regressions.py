@@ -505,3 +505,17 @@ def test_character_string_type_length_is_not_empty() -> None:
         validate("SELECT CAST(mag AS VARCHAR()) FROM adqltest.points")
     assert (info.value.line, info.value.column) == (1, 28)
     accepts("SELECT CAST(mag AS VARCHAR(3)), CAST(mag AS CHAR) FROM adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM adqltest.points * p", 31),  # PostgreSQL's inheritance '*', skipped by sqlglot
+        ("SELECT * FROM adqltest.points * WHERE mag > 1", 31),
+    ],
+)
+def test_table_reference_has_no_star_suffix(query: str, column: int) -> None:
+    """<table_reference> ::= <table_name> [ <correlation_specification> ]: no '*' after the name."""
+    with pytest.raises(AdqlError, match=r"unexpected '\*' after a table name") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
