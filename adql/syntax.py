@@ -237,6 +237,9 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         if kind == TokenType.DOT and not _ends_name(previous):
             # <column_reference>/<table_name>: every part before a period is a name ("FROM . t", "s..t")
             raise _error_at(text, token.start, "'.' must follow a name")
+        if kind == TokenType.NOT and previous is not None and previous.token_type == TokenType.NOT:
+            # <boolean_factor> ::= [ NOT ] <boolean_primary>
+            raise _error_at(text, token.start, "NOT NOT needs parentheses: NOT (NOT ...)")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

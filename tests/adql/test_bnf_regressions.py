@@ -519,3 +519,12 @@ def test_table_reference_has_no_star_suffix(query: str, column: int) -> None:
     with pytest.raises(AdqlError, match=r"unexpected '\*' after a table name") as info:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_boolean_factor_has_one_not() -> None:
+    """<boolean_factor> ::= [ NOT ] <boolean_primary>: "NOT NOT p" was accepted."""
+    with pytest.raises(AdqlError, match="NOT NOT needs parentheses") as info:
+        validate("SELECT id FROM adqltest.points WHERE NOT NOT mag > 1")
+    assert (info.value.line, info.value.column) == (1, 42)
+    accepts("SELECT id FROM adqltest.points WHERE NOT (NOT mag > 1) AND NOT mag NOT IN (1) AND NOT mag NOT "
+            "BETWEEN 1 AND 2 AND NOT name NOT LIKE 'x' AND name IS NOT NULL")
