@@ -36,6 +36,12 @@ _AFTER_COMMA_FORBIDDEN = frozenset(
      TokenType.HAVING, TokenType.COMMA}
 )
 
+_BEFORE_COMMA_FORBIDDEN = frozenset(
+    {TokenType.SELECT, TokenType.DISTINCT, TokenType.ALL, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.L_PAREN,
+     TokenType.FROM, TokenType.WHERE, TokenType.HAVING, TokenType.AND, TokenType.OR, TokenType.NOT, TokenType.ON,
+     TokenType.JOIN, TokenType.WITH, TokenType.USING}
+)
+
 _CANNOT_END = frozenset(
     {TokenType.ALIAS, TokenType.ON, TokenType.USING, TokenType.JOIN, TokenType.AND, TokenType.OR, TokenType.NOT,
      TokenType.COMMA, TokenType.DOT, TokenType.WHERE, TokenType.FROM, TokenType.SELECT, TokenType.GROUP_BY,
@@ -240,6 +246,13 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         if kind == TokenType.NOT and previous is not None and previous.token_type == TokenType.NOT:
             # <boolean_factor> ::= [ NOT ] <boolean_primary>
             raise _error_at(text, token.start, "NOT NOT needs parentheses: NOT (NOT ...)")
+        if kind == TokenType.COMMA and (
+            previous is None
+            or previous.token_type in _BEFORE_COMMA_FORBIDDEN
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            # every list (<select_list>, <group_by_term_list>, arguments, ...) starts with an item
+            raise _error_at(text, token.start, f"unexpected ',' after {previous.text if previous else 'nothing'!r}")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

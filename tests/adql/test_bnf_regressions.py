@@ -528,3 +528,20 @@ def test_boolean_factor_has_one_not() -> None:
     assert (info.value.line, info.value.column) == (1, 42)
     accepts("SELECT id FROM adqltest.points WHERE NOT (NOT mag > 1) AND NOT mag NOT IN (1) AND NOT mag NOT "
             "BETWEEN 1 AND 2 AND NOT name NOT LIKE 'x' AND name IS NOT NULL")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT , id FROM adqltest.points", 8),
+        ("SELECT id FROM adqltest.points GROUP BY , id", 41),
+        ("SELECT id FROM adqltest.points ORDER BY , id", 41),
+        ("SELECT id FROM adqltest.points WHERE id IN (, 1)", 45),
+        ("SELECT COUNT(DISTINCT , id) FROM adqltest.points", 23),
+    ],
+)
+def test_lists_start_with_an_item(query: str, column: int) -> None:
+    """<select_list>, <group_by_term_list>, <order_by_term_list>, <in_value_list>: a leading comma was accepted."""
+    with pytest.raises(AdqlError, match="unexpected ','") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
