@@ -42,6 +42,9 @@ _BEFORE_COMMA_FORBIDDEN = frozenset(
      TokenType.JOIN, TokenType.WITH, TokenType.USING}
 )
 
+_BEFORE_AS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.STRING,
+                        TokenType.R_PAREN, TokenType.NULL})
+
 _CANNOT_END = frozenset(
     {TokenType.ALIAS, TokenType.ON, TokenType.USING, TokenType.JOIN, TokenType.AND, TokenType.OR, TokenType.NOT,
      TokenType.COMMA, TokenType.DOT, TokenType.WHERE, TokenType.FROM, TokenType.SELECT, TokenType.GROUP_BY,
@@ -253,6 +256,13 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         ):
             # every list (<select_list>, <group_by_term_list>, arguments, ...) starts with an item
             raise _error_at(text, token.start, f"unexpected ',' after {previous.text if previous else 'nothing'!r}")
+        if kind == TokenType.ALIAS and (
+            previous is None
+            or previous.token_type not in _BEFORE_AS
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            # <as_clause>, <correlation_specification>, CAST, <with_query>: AS follows a value or a name
+            raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

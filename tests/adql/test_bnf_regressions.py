@@ -545,3 +545,18 @@ def test_lists_start_with_an_item(query: str, column: int) -> None:
     with pytest.raises(AdqlError, match="unexpected ','") as info:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT AS id FROM adqltest.points", 8),  # read as the column "id"
+        ("SELECT DISTINCT AS id FROM adqltest.points", 17),
+    ],
+)
+def test_as_clause_follows_a_value(query: str, column: int) -> None:
+    """<derived_column> ::= <value_expression> [ <as_clause> ]: an AS with no value before it was accepted."""
+    with pytest.raises(AdqlError, match="unexpected AS") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT id AS a, 1 AS b, 'x' AS c, NULL AS d, CAST(NULL AS INTEGER) AS e FROM adqltest.points AS p")
