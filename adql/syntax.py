@@ -305,6 +305,44 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
     if previous is not None and previous.token_type in _CANNOT_END:
         raise _error_at(text, previous.start, f"the query ends unexpectedly after {previous.text!r}")
     _check_with(text, tokens)
+    _check_clause_order(text, tokens)
+
+
+# <select_query> ::= SELECT ... <from_clause> [ <where_clause> ] [ <group_by_clause> ] [ <having_clause> ],
+# <select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]
+_CLAUSE_RANK = {TokenType.SELECT: 0, TokenType.FROM: 1, TokenType.JOIN: 1, TokenType.WHERE: 2, TokenType.GROUP_BY: 3,
+                TokenType.HAVING: 4, TokenType.ORDER_BY: 5, TokenType.OFFSET: 6}
+_SET_OPERATORS = frozenset({TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
+
+
+def _check_clause_order(text: str, tokens: list[Token]) -> None:
+    """Clauses of a query in the grammar's order: sqlglot takes WHERE, GROUP BY, HAVING, ORDER BY
+    and joins in any order ("... ORDER BY a WHERE b = 1")."""
+    ranks: list[tuple[int, Token | None]] = [(-1, None)]  # per parenthesis level: last clause seen
+    for token in tokens:
+        kind = token.token_type
+        if kind == TokenType.L_PAREN:
+            ranks.append((-1, None))
+        elif kind == TokenType.R_PAREN:
+            if len(ranks) > 1:
+                ranks.pop()
+        elif kind in _SET_OPERATORS:
+            rank, clause = ranks[-1]
+            if rank >= _CLAUSE_RANK[TokenType.ORDER_BY] and clause is not None:
+                raise _error_at(text, token.start, f"{token.text.upper()} cannot follow {_clause_name(clause)}"
+                                " (ORDER BY and OFFSET end the whole query; parenthesise the query)")
+            ranks[-1] = (-1, None)
+        elif kind in _CLAUSE_RANK:
+            rank, clause = ranks[-1]
+            new = _CLAUSE_RANK[kind]
+            if new < rank or (new == rank and kind not in (TokenType.JOIN, TokenType.SELECT)):
+                assert clause is not None
+                raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow {_clause_name(clause)}")
+            ranks[-1] = (new, token)
+
+
+def _clause_name(token: Token) -> str:
+    return " ".join(token.text.upper().split())
 
 
 def _check_with(text: str, tokens: list[Token]) -> None:

@@ -560,3 +560,27 @@ def test_as_clause_follows_a_value(query: str, column: int) -> None:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT id AS a, 1 AS b, 'x' AS c, NULL AS d, CAST(NULL AS INTEGER) AS e FROM adqltest.points AS p")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points ORDER BY id WHERE mag > 1", "WHERE cannot follow ORDER BY", 44),
+        ("SELECT id FROM adqltest.points HAVING id > 1 GROUP BY id", "GROUP BY cannot follow HAVING", 46),
+        ("SELECT id FROM adqltest.points WHERE id = 1 JOIN adqltest.points AS q USING (id)",
+         "JOIN cannot follow WHERE", 45),
+        ("SELECT id FROM adqltest.points WHERE id = 1 WHERE id = 2", "WHERE cannot follow WHERE", 45),
+        ("SELECT id FROM adqltest.points ORDER BY id UNION SELECT id FROM adqltest.points",
+         "UNION cannot follow ORDER BY", 44),
+    ],
+)
+def test_select_query_clauses_in_order(query: str, message: str, column: int) -> None:
+    """<select_query> ::= SELECT ... <from_clause> [ <where_clause> ] [ <group_by_clause> ] [ <having_clause> ]
+    and <select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]:
+    sqlglot took the clauses in any order."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("(SELECT id FROM adqltest.points ORDER BY id OFFSET 1) UNION (SELECT id FROM adqltest.points AS p "
+            "JOIN adqltest.points AS q USING (id) WHERE id IN (SELECT id FROM adqltest.points GROUP BY id "
+            "HAVING COUNT(*) > 1) GROUP BY id HAVING id > 1) ORDER BY 1 OFFSET 2")
