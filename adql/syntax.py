@@ -42,6 +42,10 @@ _BEFORE_COMMA_FORBIDDEN = frozenset(
      TokenType.JOIN, TokenType.WITH, TokenType.USING}
 )
 
+_BEFORE_SELECT = frozenset({TokenType.L_PAREN, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.ALL,
+                            TokenType.R_PAREN})
+_AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
+
 _BEFORE_AS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.STRING,
                         TokenType.R_PAREN, TokenType.NULL})
 
@@ -263,6 +267,21 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         ):
             # <as_clause>, <correlation_specification>, CAST, <with_query>: AS follows a value or a name
             raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
+        if kind == TokenType.SELECT and previous is not None and previous.token_type not in _BEFORE_SELECT:
+            # <query_set_primary> / <subquery>: a query starts the text, a parenthesis or a set operand
+            raise _error_at(text, token.start, f"SELECT cannot follow {previous.text!r}; a subquery needs parentheses")
+        if kind in _AFTER_SELECT_FORBIDDEN and previous is not None and (
+            previous.token_type in (TokenType.SELECT, TokenType.DISTINCT)
+            or (previous.token_type == TokenType.ALL and before is not None and before.token_type == TokenType.SELECT)
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            raise _error_at(text, token.start, "the select list is empty")
+        if kind == TokenType.FROM and (previous is None or previous.token_type == TokenType.L_PAREN):
+            raise _error_at(text, token.start, "a query starts with SELECT")
+        if previous is not None and previous.token_type in _SET_OPERATORS and kind not in (
+            TokenType.SELECT, TokenType.L_PAREN, TokenType.ALL
+        ):
+            raise _error_at(text, token.start, f"{previous.text.upper()} must be followed by a query")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:

@@ -461,7 +461,6 @@ def test_table_name_parts_before_a_period_are_names(query: str, column: int) -> 
     ("query", "column"),
     [
         ("SELECT + * FROM adqltest.points", 8),  # '+' was dropped
-        ("+ SELECT id FROM adqltest.points", 1),
         ("SELECT id FROM adqltest.points WHERE + (mag IS NULL)", 38),
         ("SELECT - -mag FROM adqltest.points", 8),
         ("SELECT +-mag FROM adqltest.points", 8),
@@ -584,3 +583,24 @@ def test_select_query_clauses_in_order(query: str, message: str, column: int) ->
     accepts("(SELECT id FROM adqltest.points ORDER BY id OFFSET 1) UNION (SELECT id FROM adqltest.points AS p "
             "JOIN adqltest.points AS q USING (id) WHERE id IN (SELECT id FROM adqltest.points GROUP BY id "
             "HAVING COUNT(*) > 1) GROUP BY id HAVING id > 1) ORDER BY 1 OFFSET 2")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT INTERSECT FROM adqltest.points", "the select list is empty", 8),  # read as FROM-first query
+        ("SELECT DISTINCT EXCEPT FROM adqltest.points", "the select list is empty", 17),
+        ("(FROM adqltest.points)", "a query starts with SELECT", 2),
+        ("SELECT id FROM adqltest.points UNION FROM adqltest.points", "UNION must be followed by a query", 38),
+        ("SELECT CIRCLE(1, 2, SELECT) FROM adqltest.points", "SELECT cannot follow ','", 21),  # had no position
+        ("+ SELECT id FROM adqltest.points", "SELECT cannot follow '\\+'", 3),
+    ],
+)
+def test_query_set_primary_starts_with_select(query: str, message: str, column: int) -> None:
+    """<query_set_primary> ::= <select_query> | ( <select_expression> ), <select_query> ::= SELECT ...
+    <select_list> <from_clause> ...: sqlglot's FROM-first queries and empty SELECTs are not ADQL."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT id FROM adqltest.points UNION ALL (SELECT id FROM adqltest.points) EXCEPT SELECT id FROM "
+            "adqltest.points")
