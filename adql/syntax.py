@@ -267,6 +267,15 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         ):
             # <as_clause>, <correlation_specification>, CAST, <with_query>: AS follows a value or a name
             raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
+        if previous is not None and previous.token_type == TokenType.DOT and kind not in (
+            TokenType.STAR, TokenType.NUMBER
+        ) and not _ends_name(token):
+            raise _error_at(text, token.start, "a name or '*' must follow '.'")
+        if kind == TokenType.STRING and previous is not None and previous.token_type in (
+            TokenType.VAR, TokenType.IDENTIFIER, TokenType.R_PAREN, TokenType.NULL
+        ):
+            # a string literal is never a name (correlation name, WITH query) nor follows a value
+            raise _error_at(text, token.start, f"unexpected string literal after {previous.text!r}")
         if kind == TokenType.SELECT and previous is not None and previous.token_type not in _BEFORE_SELECT:
             # <query_set_primary> / <subquery>: a query starts the text, a parenthesis or a set operand
             raise _error_at(text, token.start, f"SELECT cannot follow {previous.text!r}; a subquery needs parentheses")
@@ -374,7 +383,9 @@ def _check_with(text: str, tokens: list[Token]) -> None:
             continue
         i += 1
         while True:
-            if i + 2 >= n or tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+            if i < n and tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                raise _error_at(text, tokens[i].start, "expected the name of a WITH query")
+            if i + 2 >= n:
                 return  # the parser reports it
             if tokens[i + 1].token_type != TokenType.ALIAS:
                 raise _error_at(text, tokens[i + 1].start, "expected AS after the WITH query name")

@@ -604,3 +604,22 @@ def test_query_set_primary_starts_with_select(query: str, message: str, column: 
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT id FROM adqltest.points UNION ALL (SELECT id FROM adqltest.points) EXCEPT SELECT id FROM "
             "adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points 's'", "unexpected string literal after 'points'", 32),
+        ("WITH 's' AS (SELECT id FROM adqltest.points) SELECT * FROM adqltest.points", "name of a WITH query", 6),
+        ("WITH q AS (SELECT id FROM adqltest.points), 's' AS (SELECT 1 FROM q) SELECT * FROM q",
+         "name of a WITH query", 45),
+        ("SELECT p.>= FROM adqltest.points AS p", "a name or '\\*' must follow '.'", 10),
+    ],
+)
+def test_correlation_and_query_names_are_identifiers(query: str, message: str, column: int) -> None:
+    """<correlation_name> ::= <identifier>, <query_name> ::= <identifier>, <column_reference> ::=
+    [ <qualifier> <period> ] <column_name>: a string literal or an operator was taken for a name."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT TOP 2 'x' FROM adqltest.points AS p WHERE name LIKE 'a%' AND 'b' = name")
