@@ -33,7 +33,9 @@ _HEX = re.compile(r"[0-9A-Fa-f]+\Z")
 
 _AFTER_COMMA_FORBIDDEN = frozenset(
     {TokenType.FROM, TokenType.R_PAREN, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY,
-     TokenType.HAVING, TokenType.COMMA}
+     TokenType.HAVING, TokenType.COMMA, TokenType.JOIN, TokenType.NATURAL, TokenType.INNER, TokenType.LEFT,
+     TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.ON, TokenType.USING, TokenType.AND, TokenType.OR,
+     TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.OFFSET, TokenType.ASC, TokenType.DESC}
 )
 
 _BEFORE_COMMA_FORBIDDEN = frozenset(
@@ -42,6 +44,7 @@ _BEFORE_COMMA_FORBIDDEN = frozenset(
      TokenType.JOIN, TokenType.WITH, TokenType.USING}
 )
 
+_BEFORE_DISTINCT = frozenset({TokenType.SELECT, TokenType.L_PAREN})
 _BEFORE_SELECT = frozenset({TokenType.L_PAREN, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.ALL,
                             TokenType.R_PAREN})
 _AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
@@ -267,6 +270,11 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         ):
             # <as_clause>, <correlation_specification>, CAST, <with_query>: AS follows a value or a name
             raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
+        if kind == TokenType.IS and previous is not None and previous.token_type == TokenType.NOT:
+            raise _error_at(text, previous.start, "NOT IS NULL is not ADQL; use IS NOT NULL")
+        if kind == TokenType.DISTINCT and (previous is None or previous.token_type not in _BEFORE_DISTINCT):
+            # <set_quantifier> after SELECT or in an aggregate's parenthesis
+            raise _error_at(text, token.start, f"DISTINCT cannot follow {previous.text if previous else 'nothing'!r}")
         if previous is not None and previous.token_type == TokenType.DOT and kind not in (
             TokenType.STAR, TokenType.NUMBER
         ) and not _ends_name(token):

@@ -623,3 +623,22 @@ def test_correlation_and_query_names_are_identifiers(query: str, message: str, c
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT TOP 2 'x' FROM adqltest.points AS p WHERE name LIKE 'a%' AND 'b' = name")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points WHERE name NOT IS NULL", "use IS NOT NULL", 43),
+        ("SELECT id FROM adqltest.points GROUP BY DISTINCT id", "DISTINCT cannot follow 'GROUP BY'", 41),
+        ("SELECT id FROM adqltest.points AS p, JOIN adqltest.points AS q USING (id)", "unexpected ','", 36),
+        ("SELECT id FROM adqltest.points AS p, NATURAL JOIN adqltest.points AS q", "unexpected ','", 36),
+    ],
+)
+def test_keywords_in_their_productions_only(query: str, message: str, column: int) -> None:
+    """<null_predicate> ::= <column_reference> IS [ NOT ] NULL, <set_quantifier> after SELECT or in a
+    <general_set_function>, <qualified_join> after a <table_reference>: sqlglot skipped these."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT DISTINCT COUNT(DISTINCT id) FROM adqltest.points AS p NATURAL JOIN adqltest.points AS q "
+            "WHERE name IS NOT NULL")
