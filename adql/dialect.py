@@ -195,6 +195,10 @@ def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
     inner = operand.unnest() if isinstance(operand, exp.Paren) else operand
     if operand is None or isinstance(operand, _NOT_NUMERIC_OPERANDS) or isinstance(inner, _NOT_NUMERIC_OPERANDS[1:5]):
         self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
+    if isinstance(operand, exp.Null):  # NULL is no <numeric_primary>; (NULL) is
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value, not NULL", sign)
+    if isinstance(operand, exp.Literal) and operand.is_string:
+        self.raise_error(f"a sign cannot apply to a string ('{sign.text}' before {operand.sql()})", sign)
     return self.expression(exp.Neg(this=operand)) if negative else operand
 
 

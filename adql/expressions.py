@@ -187,6 +187,16 @@ class ExpressionCompiler:
         return replace(result, datatype="long" if len(digits) > 8 else result.datatype)
 
     def null(self: Compiler, node: exp.Null, scope: Scope) -> Value:
+        parent = node.parent
+        # NULL is a <value_expression> only, not a <numeric_primary>/<character_primary>: "NULL + 1",
+        # "x LIKE NULL", "ABS(NULL)" are not ADQL; "(NULL) + 1" and CAST(NULL AS ...) are
+        if isinstance(parent, _NO_NULL_OPERAND) or (
+            isinstance(parent, exp.Anonymous)
+            and (spec := fn.lookup(parent.this if isinstance(parent.this, str) else "")) is not None
+            and spec.category in _NO_NULL_ARGUMENT
+            and not spec.name.startswith("IVO_")
+        ):
+            raise self.fail("NULL cannot be an operand here; write (NULL) or CAST(NULL AS type)", node)
         return Value("NULL", NULL, const=None)
 
     # --------------------------------------------------------------- columns
@@ -681,6 +691,10 @@ class ExpressionCompiler:
             sql = f"CAST(SUM({quantifier}{value.sql}) AS double precision)"
             datatype = "double"
         return Value(sql, NUMBER, datatype, info=_unit_only(value.info), aggregate=True, name="sum")
+
+
+_NO_NULL_OPERAND = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.DPipe, exp.Like, exp.ILike)
+_NO_NULL_ARGUMENT = {"math", "trig", "string", "geometry"}
 
 
 def _typed_null(value: Value) -> Value:

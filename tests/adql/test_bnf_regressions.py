@@ -642,3 +642,44 @@ def test_keywords_in_their_productions_only(query: str, message: str, column: in
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT DISTINCT COUNT(DISTINCT id) FROM adqltest.points AS p NATURAL JOIN adqltest.points AS q "
             "WHERE name IS NOT NULL")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT NULL + 1 FROM adqltest.points", 8),
+        ("SELECT mag * NULL FROM adqltest.points", 14),
+        ("SELECT id FROM adqltest.points WHERE name LIKE NULL", 48),
+        ("SELECT name || NULL FROM adqltest.points", 16),
+        ("SELECT ABS(NULL) FROM adqltest.points", 12),
+        ("SELECT POINT(ra, NULL) FROM adqltest.points", 18),
+    ],
+)
+def test_null_is_a_value_expression_not_a_primary(query: str, column: int) -> None:
+    """<value_expression> ::= NULL | ...: NULL is no <numeric_primary> or <character_primary>, so it is
+    no operand of arithmetic, '||', LIKE or a built-in function; (NULL) is."""
+    with pytest.raises(AdqlError, match="NULL cannot be an operand here") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT + NULL FROM adqltest.points", "numeric value, not NULL", 8),
+        ("SELECT - NULL FROM adqltest.points", "numeric value, not NULL", 8),
+        ("SELECT id FROM adqltest.points WHERE name IS + NULL", "numeric value, not NULL", 46),
+        ("SELECT IN_UNIT(ra, + 'deg') FROM adqltest.points", "a sign cannot apply to a string", 20),
+    ],
+)
+def test_signed_null_or_string(query: str, message: str, column: int) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>: the dropped '+' hid "+ NULL" and "+ 'deg'"."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_null_where_a_value_expression_is_allowed() -> None:
+    accepts("SELECT (NULL) + 1, NULL, -(NULL), COALESCE(NULL, 1), CAST(NULL AS INTEGER), MAX(NULL), "
+            "ivo_hasword(NULL, 'x') FROM adqltest.points WHERE mag = NULL OR mag IN (NULL, 1) OR mag BETWEEN NULL "
+            "AND 1 ORDER BY NULL")
