@@ -199,7 +199,12 @@ def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
         self.raise_error(f"'{sign.text}' must be followed by a numeric value, not NULL", sign)
     if isinstance(operand, exp.Literal) and operand.is_string:
         self.raise_error(f"a sign cannot apply to a string ('{sign.text}' before {operand.sql()})", sign)
-    return self.expression(exp.Neg(this=operand)) if negative else operand
+    if negative:
+        return self.expression(exp.Neg(this=operand))
+    # kept as a parenthesis: "+ t.c" is no <column_reference> (IS NULL) nor an ORDER BY column number
+    wrapped = self.expression(exp.Paren(this=operand))
+    wrapped.meta["unary_plus"] = True
+    return wrapped
 
 
 def _parse_adql_between(self: AdqlParser, this: exp.Expr | None) -> exp.Between:

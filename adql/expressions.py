@@ -605,6 +605,8 @@ class ExpressionCompiler:
             sign = ""
             if isinstance(digits, exp.Neg):
                 sign, digits = "-", digits.this
+            elif isinstance(digits, exp.Paren) and digits.meta.get("unary_plus"):  # <signed_integer> +2
+                digits = digits.this
             if not (isinstance(digits, exp.Literal) and not digits.is_string and digits.this.isdigit()):
                 raise self.fail(f"the second argument of {spec.name} must be an integer literal", args[1])
             places = sign + digits.this

@@ -683,3 +683,12 @@ def test_null_where_a_value_expression_is_allowed() -> None:
     accepts("SELECT (NULL) + 1, NULL, -(NULL), COALESCE(NULL, 1), CAST(NULL AS INTEGER), MAX(NULL), "
             "ivo_hasword(NULL, 'x') FROM adqltest.points WHERE mag = NULL OR mag IN (NULL, 1) OR mag BETWEEN NULL "
             "AND 1 ORDER BY NULL")
+
+
+def test_signed_column_is_not_a_column_reference() -> None:
+    """<null_predicate> ::= <column_reference> IS [ NOT ] NULL: "+ p.mag IS NULL" was read as "p.mag IS NULL"
+    (sqlglot drops a unary '+'); <signed_integer> still takes "+2"."""
+    with pytest.raises(AdqlError, match="IS \\[NOT\\] NULL applies to a column") as info:
+        validate("SELECT id FROM adqltest.points AS p WHERE NOT + p.mag IS NULL")
+    assert info.value.line == 1
+    accepts("SELECT +mag, ROUND(mag, +2), TRUNCATE(mag, -1), 1 + +mag FROM adqltest.points")
