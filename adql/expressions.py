@@ -513,7 +513,9 @@ class ExpressionCompiler:
 
     # ------------------------------------------------------------- functions
     def function(self: Compiler, node: exp.Anonymous, scope: Scope) -> Value:
-        name = node.this if isinstance(node.this, str) else ""
+        if not isinstance(node.this, str):  # <user_defined_function_name> ::= [ prefix ] <regular_identifier>
+            raise self.fail("a function name cannot be a delimited identifier", node)
+        name = node.this
         spec = fn.lookup(name)
         if spec is None:
             if self.permissive and name.upper() not in RESERVED_WORDS:

@@ -692,3 +692,12 @@ def test_signed_column_is_not_a_column_reference() -> None:
         validate("SELECT id FROM adqltest.points AS p WHERE NOT + p.mag IS NULL")
     assert info.value.line == 1
     accepts("SELECT +mag, ROUND(mag, +2), TRUNCATE(mag, -1), 1 + +mag FROM adqltest.points")
+
+
+def test_user_defined_function_name_is_a_regular_identifier() -> None:
+    """<user_defined_function_name> ::= [ <default_function_prefix> ] <regular_identifier>: a delimited
+    name ("d"(x)) was accepted as a nameless function."""
+    with pytest.raises(AdqlError, match="a function name cannot be a delimited identifier") as info:
+        validate('SELECT "d"(ra, 1) FROM adqltest.points')
+    assert (info.value.line, info.value.column) == (1, 8)
+    accepts("SELECT my_udf(ra, 1) FROM adqltest.points")
