@@ -44,7 +44,6 @@ _BEFORE_COMMA_FORBIDDEN = frozenset(
      TokenType.JOIN, TokenType.WITH, TokenType.USING}
 )
 
-_BEFORE_DISTINCT = frozenset({TokenType.SELECT, TokenType.L_PAREN})
 _BEFORE_SELECT = frozenset({TokenType.L_PAREN, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.ALL,
                             TokenType.R_PAREN})
 _AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
@@ -192,6 +191,18 @@ def _ends_name(token: Token | None) -> bool:
     return bool(_REGULAR_IDENTIFIER.match(token.text)) and token.text.upper() not in RESERVED_WORDS
 
 
+_AGGREGATES = frozenset({"COUNT", "AVG", "MIN", "MAX", "SUM", "IVO_STRING_AGG"})
+
+
+def _quantifier_allowed(previous: Token | None, before: Token | None) -> bool:
+    """Whether DISTINCT or ALL may come after ``before previous``."""
+    if previous is None:
+        return False
+    if previous.token_type == TokenType.SELECT or previous.token_type in _SET_OPERATORS:
+        return True
+    return previous.token_type == TokenType.L_PAREN and before is not None and before.text.upper() in _AGGREGATES
+
+
 def _check_tokens(text: str, tokens: list[Token]) -> None:
     depth = 0
     previous: Token | None = None
@@ -272,9 +283,10 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
         if kind == TokenType.IS and previous is not None and previous.token_type == TokenType.NOT:
             raise _error_at(text, previous.start, "NOT IS NULL is not ADQL; use IS NOT NULL")
-        if kind == TokenType.DISTINCT and (previous is None or previous.token_type not in _BEFORE_DISTINCT):
-            # <set_quantifier> after SELECT or in an aggregate's parenthesis
-            raise _error_at(text, token.start, f"DISTINCT cannot follow {previous.text if previous else 'nothing'!r}")
+        if kind in (TokenType.DISTINCT, TokenType.ALL) and not _quantifier_allowed(previous, before):
+            # <set_quantifier> after SELECT or in a <general_set_function>; ALL after a set operator
+            raise _error_at(text, token.start,
+                            f"{token.text.upper()} cannot follow {previous.text if previous else 'nothing'!r}")
         if previous is not None and previous.token_type == TokenType.DOT and kind not in (
             TokenType.STAR, TokenType.NUMBER
         ) and not _ends_name(token):

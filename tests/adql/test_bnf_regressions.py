@@ -701,3 +701,21 @@ def test_user_defined_function_name_is_a_regular_identifier() -> None:
         validate('SELECT "d"(ra, 1) FROM adqltest.points')
     assert (info.value.line, info.value.column) == (1, 8)
     accepts("SELECT my_udf(ra, 1) FROM adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT IN_UNIT(ALL ra, 'deg') FROM adqltest.points", "ALL cannot follow", 16),  # ALL was dropped
+        ("SELECT ABS(DISTINCT ra) FROM adqltest.points", "DISTINCT cannot follow", 12),
+        ("SELECT ra FROM adqltest.points WHERE ra > ALL 1", "ALL cannot follow", 43),
+    ],
+)
+def test_set_quantifier_only_after_select_or_in_an_aggregate(query: str, message: str, column: int) -> None:
+    """<set_quantifier> ::= DISTINCT | ALL, in <select_query> and <general_set_function> only (and ALL after
+    UNION/INTERSECT/EXCEPT)."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT ALL COUNT(ALL ra), SUM(DISTINCT ra) FROM adqltest.points UNION ALL SELECT DISTINCT 1, 2 FROM "
+            "adqltest.points")
