@@ -159,6 +159,9 @@ class TableCompiler:
             inner = node.this
             if isinstance(inner, exp.Table | exp.Subquery) and inner.args.get("joins") and alias is None:
                 # a parenthesised joined table (its first table may be a derived table)
+                comma = next((join for join in inner.args["joins"] if _is_comma_join(join)), None)
+                if comma is not None:  # <joined_table> ::= ( <joined_table> ): "(a, b JOIN c)" is none
+                    raise self.fail("a parenthesised joined table cannot contain ','", comma)
                 table_args = {k: v for k, v in inner.args.items() if k != "joins"}
                 base = type(inner)(**table_args)
                 return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"

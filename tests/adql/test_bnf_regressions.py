@@ -719,3 +719,20 @@ def test_set_quantifier_only_after_select_or_in_an_aggregate(query: str, message
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT ALL COUNT(ALL ra), SUM(DISTINCT ra) FROM adqltest.points UNION ALL SELECT DISTINCT 1, 2 FROM "
             "adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM adqltest.points AS a LEFT JOIN (adqltest.points AS b, adqltest.points AS c) ON a.id = b.id",
+         69),
+        ("SELECT * FROM (adqltest.points AS b, adqltest.points AS c)", 38),
+    ],
+)
+def test_parenthesised_joined_table_has_no_comma(query: str, column: int) -> None:
+    """<joined_table> ::= <qualified_join> | ( <joined_table> ): "(a, b)" is no joined table."""
+    with pytest.raises(AdqlError, match="a parenthesised joined table cannot contain ','") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT * FROM adqltest.points AS a LEFT JOIN (adqltest.points AS b JOIN adqltest.points AS c "
+            "USING (id)) ON a.id = b.id, adqltest.points AS d")
