@@ -46,7 +46,10 @@ _BEFORE_COMMA_FORBIDDEN = frozenset(
 
 _BEFORE_SELECT = frozenset({TokenType.L_PAREN, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.ALL,
                             TokenType.R_PAREN})
-_AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
+_AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT,
+                                     TokenType.R_PAREN})
+_CLAUSE_STARTS = frozenset({TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY,
+                            TokenType.ON, TokenType.OFFSET, TokenType.JOIN, TokenType.USING})
 
 _BEFORE_AS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.STRING,
                         TokenType.R_PAREN, TokenType.NULL})
@@ -296,6 +299,9 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
         ):
             # a string literal is never a name (correlation name, WITH query) nor follows a value
             raise _error_at(text, token.start, f"unexpected string literal after {previous.text!r}")
+        if previous is not None and previous.token_type in _CLAUSE_STARTS and kind in _CLAUSE_STARTS | {TokenType.R_PAREN}:
+            # WHERE, ON, HAVING, GROUP BY, ... are followed by their condition or list
+            raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow {_clause_name(previous)}")
         if kind == TokenType.SELECT and previous is not None and previous.token_type not in _BEFORE_SELECT:
             # <query_set_primary> / <subquery>: a query starts the text, a parenthesis or a set operand
             raise _error_at(text, token.start, f"SELECT cannot follow {previous.text!r}; a subquery needs parentheses")

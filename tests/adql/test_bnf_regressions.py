@@ -736,3 +736,19 @@ def test_parenthesised_joined_table_has_no_comma(query: str, column: int) -> Non
     assert (info.value.line, info.value.column) == (1, column)
     accepts("SELECT * FROM adqltest.points AS a LEFT JOIN (adqltest.points AS b JOIN adqltest.points AS c "
             "USING (id)) ON a.id = b.id, adqltest.points AS d")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON WHERE a.id = b.id",
+         "WHERE cannot follow ON", 66),
+        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON ON a.id = b.id", "ON cannot follow ON", 66),
+        ("SELECT REGION(SELECT) FROM adqltest.points", "the select list is empty", 21),  # had no position
+    ],
+)
+def test_clauses_are_not_empty(query: str, message: str, column: int) -> None:
+    """<join_condition> ::= ON <search_condition>, <select_list> is not empty: "ON WHERE" was accepted."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
