@@ -13,14 +13,16 @@ The lexical productions are recognised by a tokeniser instead of character by ch
 grammar has no continuation), ``<unsigned_decimal>`` (digits), ``<exact_numeric_literal>``
 (digits with a period) and ``<approximate_numeric_literal>`` (with an exponent).  Keywords
 match case-insensitively.  ``--`` comments and white space separate tokens.  Anything else
-(hexadecimal numbers, ``::``, ``/*``, ``$1``) is a token of its own that no production has, so
-the sentence is not in the language.
+(``::``, ``/*``, ``$1``, ``!``) is a token of its own that no production has, so the sentence is
+not in the language.
 
 Deliberate departures from the file (``with_recognizer_errata``; docs/adql.md "Conformance to
 the BNF" lists them): the alternative ``<query_expression> ::= <joined_table>`` (a subquery that
 is a bare join and selects nothing) is left out, as in the generator; ``<with_clause>`` and
 ``<in_value_list>``, written ``x { <comma> x }...`` (two or more), take one or more, as the
-Recommendation's examples (a single WITH query) and every ADQL service (``IN (1)``) do.
+Recommendation's examples (a single WITH query) and every ADQL service (``IN (1)``) do; a
+hexadecimal number (``0xFF``), which the Recommendation's text has and the file lacks, is an
+``<exact_numeric_literal>``.
 
 Work is bounded: sentences longer than ``MAX_TOKENS`` are refused with ``TooLong``.
 """
@@ -71,6 +73,10 @@ def with_recognizer_errata(grammar: dict[str, tuple[tuple, ...]]) -> dict[str, t
         (sequence,) = grammar[name]
         grammar[name] = (_at_least_one_more(sequence),)
     return grammar
+
+
+_NUMBERS = {"hex", "approximate", "exact", "digits"}
+_NONDELIMITERS = _NUMBERS | {"word"}
 
 
 class TooLong(ValueError):
@@ -158,18 +164,24 @@ class Recognizer:
     # -- tokens
     def tokens(self, text: str) -> list[Token]:
         out: list[Token] = []
+        previous_kind, previous_end = "space", 0
         for match in _TOKEN.finditer(text):
             kind, lexeme = match.lastgroup, match.group()
+            adjacent = previous_kind in _NUMBERS and kind in _NONDELIMITERS and match.start() == previous_end
+            previous_kind, previous_end = kind, match.end()
             if kind == "space":
                 continue
             terminals: set[str] = set()
+            if adjacent:  # "12abc", "0x1Fg": a nondelimiter token must be followed by a delimiter or space
+                out.append(Token(lexeme, match.start(), frozenset()))
+                continue
             if kind == "delimited":
                 terminals.add("C:delimited_identifier")
             elif kind == "string":
                 terminals.add("C:character_string_literal")
             elif kind == "approximate":
                 terminals.add("C:approximate_numeric_literal")
-            elif kind == "exact":
+            elif kind in ("exact", "hex"):
                 terminals.add("C:exact_numeric_literal")
             elif kind == "digits":
                 terminals.update({"C:unsigned_decimal", "C:exact_numeric_literal"})

@@ -742,8 +742,8 @@ def test_parenthesised_joined_table_has_no_comma(query: str, column: int) -> Non
     ("query", "message", "column"),
     [
         ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON WHERE a.id = b.id",
-         "WHERE cannot follow ON", 66),
-        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON ON a.id = b.id", "ON cannot follow ON", 66),
+         "WHERE cannot follow ON", 65),
+        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON ON a.id = b.id", "ON cannot follow ON", 65),
         ("SELECT REGION(SELECT) FROM adqltest.points", "the select list is empty", 21),  # had no position
     ],
 )
