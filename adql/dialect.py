@@ -195,6 +195,8 @@ def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
     inner = operand.unnest() if isinstance(operand, exp.Paren) else operand
     if operand is None or isinstance(operand, _NOT_NUMERIC_OPERANDS) or isinstance(inner, _NOT_NUMERIC_OPERANDS[1:5]):
         self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
+    if isinstance(operand, exp.Paren) and operand.meta.get("unary_plus"):  # "+ + x", "- + x"
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
     if isinstance(operand, exp.Null):  # NULL is no <numeric_primary>; (NULL) is
         self.raise_error(f"'{sign.text}' must be followed by a numeric value, not NULL", sign)
     if isinstance(operand, exp.Literal) and operand.is_string:

@@ -288,6 +288,7 @@ class ExpressionCompiler:
         return Value(f"(~ {inner.sql})", NUMBER, inner.datatype or "long", aggregate=inner.aggregate)
 
     def concat(self: Compiler, node: exp.DPipe, scope: Scope) -> Value:
+        _check_unsigned(self, node, "'||'")
         left = self.expect(self.expr(node.this, scope), (STRING,), node, "an operand of '||'")
         right = self.expect(self.expr(node.expression, scope), (STRING,), node, "an operand of '||'")
         return Value(f"({left.sql} || {right.sql})", STRING, "char", "*",
@@ -375,6 +376,7 @@ class ExpressionCompiler:
         op = "LIKE" if isinstance(node, exp.Like) else "ILIKE"
         if node.args.get("escape"):
             raise self.fail("LIKE ... ESCAPE is not ADQL", node)
+        _check_unsigned(self, node, op)
         value = self.expect(self.expr(node.this, scope), (STRING,), node, f"the value of {op}")
         pattern = self.expect(self.expr(node.expression, scope), (STRING,), node, f"the pattern of {op}")
         negate = "NOT " if node.args.get("negate") else ""
@@ -699,6 +701,13 @@ class ExpressionCompiler:
 
 _NO_NULL_OPERAND = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.DPipe, exp.Like, exp.ILike)
 _NO_NULL_ARGUMENT = {"math", "trig", "string", "geometry"}
+
+
+def _check_unsigned(compiler: Compiler, node: exp.Binary, op: str) -> None:
+    """Operands of '||' and LIKE are <character_factor>s, which have no sign."""
+    for operand in (node.this, node.expression):
+        if isinstance(operand, exp.Neg) or (isinstance(operand, exp.Paren) and operand.meta.get("unary_plus")):
+            raise compiler.fail(f"an operand of {op} cannot have a sign", operand)
 
 
 def _typed_null(value: Value) -> Value:

@@ -752,3 +752,20 @@ def test_clauses_are_not_empty(query: str, message: str, column: int) -> None:
     with pytest.raises(AdqlError, match=message) as info:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT id FROM adqltest.points WHERE name ILIKE + name", "an operand of ILIKE cannot have a sign"),
+        ("SELECT name || - name FROM adqltest.points", "an operand of '||' cannot have a sign"),
+        ("SELECT + + mag FROM adqltest.points", "'\\+' must be followed by a numeric value"),
+    ],
+)
+def test_character_factor_has_no_sign(query: str, message: str) -> None:
+    """<concatenation> ::= <character_value_expression> || <character_factor>, <pattern> ::=
+    <character_value_expression>: no sign there (and one sign per <factor>)."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert info.value.line == 1
+    accepts("SELECT name || 'x' FROM adqltest.points WHERE name LIKE 'a' || name AND - mag < 1")
