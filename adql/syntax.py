@@ -371,7 +371,7 @@ _SET_OPERATORS = frozenset({TokenType.UNION, TokenType.INTERSECT, TokenType.EXCE
 
 def _check_clause_order(text: str, tokens: list[Token]) -> None:
     """Clauses of a query in the grammar's order: sqlglot takes WHERE, GROUP BY, HAVING, ORDER BY
-    and joins in any order ("... ORDER BY a WHERE b = 1")."""
+    and joins in any order ("... ORDER BY a WHERE b = 1", "WHERE a = 1, t2" with a comma join)."""
     ranks: list[tuple[int, Token | None]] = [(-1, None)]  # per parenthesis level: last clause seen
     for token in tokens:
         kind = token.token_type
@@ -380,6 +380,10 @@ def _check_clause_order(text: str, tokens: list[Token]) -> None:
         elif kind == TokenType.R_PAREN:
             if len(ranks) > 1:
                 ranks.pop()
+        elif kind == TokenType.COMMA and ranks[-1][0] in (_CLAUSE_RANK[TokenType.WHERE], _CLAUSE_RANK[TokenType.HAVING]):
+            clause = ranks[-1][1]
+            assert clause is not None
+            raise _error_at(text, token.start, f"unexpected ',' in the {_clause_name(clause)} condition")
         elif kind in _SET_OPERATORS:
             rank, clause = ranks[-1]
             if rank >= _CLAUSE_RANK[TokenType.ORDER_BY] and clause is not None:

@@ -769,3 +769,18 @@ def test_character_factor_has_no_sign(query: str, message: str) -> None:
         validate(query)
     assert info.value.line == 1
     accepts("SELECT name || 'x' FROM adqltest.points WHERE name LIKE 'a' || name AND - mag < 1")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT * FROM adqltest.points WHERE mag <= 1 , adqltest.regions", "unexpected ',' in the WHERE", 46),
+        ("SELECT id FROM adqltest.points GROUP BY id HAVING id > 1, adqltest.regions",
+         "unexpected ',' in the HAVING", 57),
+    ],
+)
+def test_search_condition_has_no_comma(query: str, message: str, column: int) -> None:
+    """<where_clause> ::= WHERE <search_condition>: sqlglot read "WHERE c, t" as a comma join with t."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
