@@ -252,6 +252,8 @@ class ExpressionCompiler:
     # ------------------------------------------------------------ arithmetic
     def paren(self: Compiler, node: exp.Paren, scope: Scope) -> Value:
         inner = self.expr(node.this, scope)
+        if node.meta.get("unary_plus"):  # <factor> ::= [ <sign> ] <numeric_primary>
+            inner = self.expect(inner, (NUMBER,), node, "the operand of unary plus")
         return inner.with_sql(f"({inner.sql})")
 
     def negate(self: Compiler, node: exp.Neg, scope: Scope) -> Value:

@@ -784,3 +784,11 @@ def test_search_condition_has_no_comma(query: str, message: str, column: int) ->
     with pytest.raises(AdqlError, match=message) as info:
         validate(query)
     assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_unary_plus_takes_a_number() -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>: "+ POINT(1, 2)" was accepted (the '+' was dropped)."""
+    with pytest.raises(AdqlError, match="the operand of unary plus must be numeric, not a geometry") as info:
+        validate("SELECT + POINT(1, 2) FROM adqltest.points")
+    assert info.value.line == 1
+    accepts("SELECT +mag, +(1), + COUNT(*) FROM adqltest.points")
