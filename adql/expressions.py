@@ -525,6 +525,9 @@ class ExpressionCompiler:
             if self.permissive and name.upper() not in RESERVED_WORDS:
                 # syntax-only validation: any regular identifier may name a user-defined function
                 values = [self.expr(a, scope) for a in node.expressions if not isinstance(a, exp.Star)]
+                for arg, value in zip(node.expressions, values, strict=False):
+                    if value.kind == PREDICATE:  # <user_defined_function_param> ::= <value_expression>
+                        raise self.fail("a condition cannot be a function argument", arg)
                 return Value(f"{name}({', '.join(v.sql for v in values)})", UNKNOWN,
                              aggregate=any(v.aggregate for v in values))
             raise self.fail(f"unknown function {name!r}", node, suggest(name, [n for n in fn.FUNCTIONS]))

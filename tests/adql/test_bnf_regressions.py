@@ -792,3 +792,11 @@ def test_unary_plus_takes_a_number() -> None:
         validate("SELECT + POINT(1, 2) FROM adqltest.points")
     assert info.value.line == 1
     accepts("SELECT +mag, +(1), + COUNT(*) FROM adqltest.points")
+
+
+def test_user_defined_function_param_is_a_value_expression() -> None:
+    """<user_defined_function_param> ::= <value_expression>: "f(x IS NULL)" was accepted without a catalog."""
+    with pytest.raises(AdqlError, match="a condition cannot be a function argument") as info:
+        validate("SELECT my_udf(mag IS NULL) FROM adqltest.points")
+    assert (info.value.line, info.value.column) == (1, 15)
+    accepts("SELECT my_udf(mag, 1, 'x', NULL, POINT(1, 2)) FROM adqltest.points")
