@@ -223,7 +223,7 @@ class Recognizer:
             waiting_on.append(waits)
             completed_here: set[str] = set()
 
-            def add(item: tuple[Rule, int, int]) -> None:
+            def add(item: tuple[Rule, int, int], current: set = current, agenda: list = agenda) -> None:
                 if item not in current:
                     current.add(item)
                     agenda.append(item)
