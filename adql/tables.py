@@ -151,6 +151,9 @@ class TableCompiler:
             if node.args.get("joins"):
                 # "a LEFT JOIN b JOIN c ON x ON y": the right <table_reference> of a <qualified_join> is
                 # itself a <joined_table> written without parentheses
+                comma = next((join for join in node.args["joins"] if _is_comma_join(join)), None)
+                if comma is not None:  # "a JOIN b, c ON x": the comma ends no <qualified_join>
+                    raise self.fail("a joined table cannot contain ',' before its join condition", comma)
                 base = exp.Table(**{k: v for k, v in node.args.items() if k != "joins"})
                 return "(" + self.from_clause(exp.From(this=base), node.args["joins"], scope) + ")"
             return self.named_table(node, scope)

@@ -800,3 +800,13 @@ def test_user_defined_function_param_is_a_value_expression() -> None:
         validate("SELECT my_udf(mag IS NULL) FROM adqltest.points")
     assert (info.value.line, info.value.column) == (1, 15)
     accepts("SELECT my_udf(mag, 1, 'x', NULL, POINT(1, 2)) FROM adqltest.points")
+
+
+def test_qualified_join_right_side_has_no_comma() -> None:
+    """<qualified_join> ::= <table_reference> ... JOIN <table_reference> [ <join_specification> ]:
+    "a JOIN b, c AS x ON ..." was read as "a JOIN (b, c AS x) ON ..."."""
+    with pytest.raises(AdqlError, match="a joined table cannot contain ','") as info:
+        validate("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b, adqltest.points AS c ON a.id = c.id")
+    assert info.value.line == 1
+    accepts("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON a.id = b.id, adqltest.points AS c "
+            "JOIN adqltest.points AS d USING (id)")
