@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
+from adql.errors import AdqlError
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote
 
 if TYPE_CHECKING:
@@ -103,7 +104,10 @@ class TableCompiler:
                 for operand in (conjunct.this, conjunct.expression):
                     owners = set()
                     for column in operand.find_all(exp.Column):
-                        found = scope.lookup(column)
+                        try:
+                            found = scope.lookup(column)
+                        except AdqlError as error:  # an ambiguous name: point at the reference
+                            raise self.fail(error.message, column) from None
                         owners.add("L" if found and found[0] in left else "R" if found and found[0] in right else "?")
                     sides.append(owners.pop() if len(owners) == 1 else None)
             if sides not in (["L", "R"], ["R", "L"]):

@@ -810,3 +810,11 @@ def test_qualified_join_right_side_has_no_comma() -> None:
     assert info.value.line == 1
     accepts("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON a.id = b.id, adqltest.points AS c "
             "JOIN adqltest.points AS d USING (id)")
+
+
+def test_ambiguous_table_reference_in_a_full_join_condition_has_a_position() -> None:
+    """<join_condition> of a FULL join: an ambiguous qualifier had no position."""
+    with pytest.raises(AdqlError, match="table reference 'points' is ambiguous") as info:
+        validate("SELECT * FROM adqltest.points, adqltest.regions NATURAL RIGHT JOIN (adqltest.points FULL JOIN "
+                 "adqltest.regions AS r ON adqltest.points.id = r.id)")
+    assert info.value.line == 1 and info.value.column is not None
