@@ -393,6 +393,9 @@ def _check_clause_order(text: str, tokens: list[Token]) -> None:
         elif kind in _CLAUSE_RANK:
             rank, clause = ranks[-1]
             new = _CLAUSE_RANK[kind]
+            if rank == -1 and kind in (TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING):
+                # "(SELECT ...) WHERE ...": only ORDER BY and OFFSET follow a parenthesised query
+                raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow a parenthesised query")
             if new < rank or (new == rank and kind not in (TokenType.JOIN, TokenType.SELECT)):
                 assert clause is not None
                 raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow {_clause_name(clause)}")

@@ -818,3 +818,18 @@ def test_ambiguous_table_reference_in_a_full_join_condition_has_a_position() -> 
         validate("SELECT * FROM adqltest.points, adqltest.regions NATURAL RIGHT JOIN (adqltest.points FULL JOIN "
                  "adqltest.regions AS r ON adqltest.points.id = r.id)")
     assert info.value.line == 1 and info.value.column is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("(SELECT id FROM adqltest.points) HAVING 1", 34),
+        ("(SELECT id FROM adqltest.points) WHERE id = 1", 34),
+    ],
+)
+def test_parenthesised_query_takes_only_order_by_and_offset(query: str, column: int) -> None:
+    """<select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]."""
+    with pytest.raises(AdqlError, match="cannot follow a parenthesised query") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("(SELECT id FROM adqltest.points) ORDER BY 1 OFFSET 1")
