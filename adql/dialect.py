@@ -161,6 +161,8 @@ def _parse_adql_cast(self: AdqlParser) -> exp.Expr:
     length = None
     if self._match(TokenType.L_PAREN):
         length = self._parse_primary()
+        if length is None:  # <character_string_type> ::= CHAR [ ( <length> ) ]: no "VARCHAR()"
+            self.raise_error("expected a length")
         self._match_r_paren()
     # sqlglot consumes the closing parenthesis of a FUNCTION_PARSERS call itself (optionally):
     # consuming it here too would swallow the parenthesis of an enclosing call or group.
@@ -182,7 +184,58 @@ def _parse_adql_exists(self: AdqlParser) -> exp.Expr:
     return self.expression(exp.Exists(this=query.subquery(copy=False)))
 
 
+_NOT_NUMERIC_OPERANDS = (exp.Star, exp.Query, exp.Predicate, exp.Connector, exp.Not, exp.Neg)
+
+
+def _parse_adql_sign(self: AdqlParser, negative: bool) -> exp.Expr:
+    """<factor> ::= [ <sign> ] <numeric_primary>: one sign before a value.  sqlglot drops a unary
+    '+' whatever follows it ("+ *", "+ SELECT ...", "+ (a IS NULL)") and reads "- -a"."""
+    sign = self._prev
+    operand = self._parse_unary()
+    inner = operand.unnest() if isinstance(operand, exp.Paren) else operand
+    if operand is None or isinstance(operand, _NOT_NUMERIC_OPERANDS) or isinstance(inner, _NOT_NUMERIC_OPERANDS[1:5]):
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
+    if isinstance(operand, exp.Paren) and operand.meta.get("unary_plus"):  # "+ + x", "- + x"
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value", sign)
+    if isinstance(operand, exp.Null):  # NULL is no <numeric_primary>; (NULL) is
+        self.raise_error(f"'{sign.text}' must be followed by a numeric value, not NULL", sign)
+    if isinstance(operand, exp.Literal) and operand.is_string:
+        self.raise_error(f"a sign cannot apply to a string ('{sign.text}' before {operand.sql()})", sign)
+    if negative:
+        return self.expression(exp.Neg(this=operand))
+    # kept as a parenthesis: "+ t.c" is no <column_reference> (IS NULL) nor an ORDER BY column number
+    wrapped = self.expression(exp.Paren(this=operand))
+    wrapped.meta["unary_plus"] = True
+    return wrapped
+
+
+def _parse_adql_between(self: AdqlParser, this: exp.Expr | None) -> exp.Between:
+    """<between_predicate> ::= <value_expression> [ NOT ] BETWEEN <value_expression> AND
+    <value_expression>: sqlglot makes the AND optional."""
+    low = self._parse_bitwise()
+    if not self._match(TokenType.AND):
+        self.raise_error("BETWEEN needs AND between its bounds")
+    high = self._parse_bitwise()
+    return self.expression(exp.Between(this=this, low=low, high=high))
+
+
 class AdqlParser(_Parser):
+    UNARY_PARSERS = {**_Parser.UNARY_PARSERS,
+                     TokenType.PLUS: lambda self: _parse_adql_sign(self, negative=False),
+                     TokenType.DASH: lambda self: _parse_adql_sign(self, negative=True)}
+    RANGE_PARSERS = {**_Parser.RANGE_PARSERS, TokenType.BETWEEN: _parse_adql_between}
+
+    def _parse_table_part(self, schema: bool = False) -> exp.Expr | None:
+        """A <table_name> part is an <identifier>: no string literal ("FROM 'x'") or parameter."""
+        return (not schema and self._parse_function(optional_parens=False)) or self._parse_id_var(any_token=False)
+
+    def _parse_table_parts(self, *args: object, **kwargs: object) -> exp.Table:
+        """No PostgreSQL table-inheritance suffix: sqlglot skips the '*' of "FROM t * x"."""
+        table = super()._parse_table_parts(*args, **kwargs)  # type: ignore[arg-type]
+        if self._curr is not None and self._curr.token_type == TokenType.STAR:
+            self.raise_error("unexpected '*' after a table name")
+        return table
+
     def _parse_join(self, skip_join_token: bool = False, parse_bracket: bool = False,
                     alias_tokens: object = None) -> exp.Join | None:
         """A plain ``a JOIN b`` is an INNER join: marked so, as sqlglot gives it the same tree as

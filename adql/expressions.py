@@ -187,6 +187,16 @@ class ExpressionCompiler:
         return replace(result, datatype="long" if len(digits) > 8 else result.datatype)
 
     def null(self: Compiler, node: exp.Null, scope: Scope) -> Value:
+        parent = node.parent
+        # NULL is a <value_expression> only, not a <numeric_primary>/<character_primary>: "NULL + 1",
+        # "x LIKE NULL", "ABS(NULL)" are not ADQL; "(NULL) + 1" and CAST(NULL AS ...) are
+        if isinstance(parent, _NO_NULL_OPERAND) or (
+            isinstance(parent, exp.Anonymous)
+            and (spec := fn.lookup(parent.this if isinstance(parent.this, str) else "")) is not None
+            and spec.category in _NO_NULL_ARGUMENT
+            and not spec.name.startswith("IVO_")
+        ):
+            raise self.fail("NULL cannot be an operand here; write (NULL) or CAST(NULL AS type)", node)
         return Value("NULL", NULL, const=None)
 
     # --------------------------------------------------------------- columns
@@ -242,6 +252,8 @@ class ExpressionCompiler:
     # ------------------------------------------------------------ arithmetic
     def paren(self: Compiler, node: exp.Paren, scope: Scope) -> Value:
         inner = self.expr(node.this, scope)
+        if node.meta.get("unary_plus"):  # <factor> ::= [ <sign> ] <numeric_primary>
+            inner = self.expect(inner, (NUMBER,), node, "the operand of unary plus")
         return inner.with_sql(f"({inner.sql})")
 
     def negate(self: Compiler, node: exp.Neg, scope: Scope) -> Value:
@@ -278,6 +290,7 @@ class ExpressionCompiler:
         return Value(f"(~ {inner.sql})", NUMBER, inner.datatype or "long", aggregate=inner.aggregate)
 
     def concat(self: Compiler, node: exp.DPipe, scope: Scope) -> Value:
+        _check_unsigned(self, node, "'||'")
         left = self.expect(self.expr(node.this, scope), (STRING,), node, "an operand of '||'")
         right = self.expect(self.expr(node.expression, scope), (STRING,), node, "an operand of '||'")
         return Value(f"({left.sql} || {right.sql})", STRING, "char", "*",
@@ -365,6 +378,7 @@ class ExpressionCompiler:
         op = "LIKE" if isinstance(node, exp.Like) else "ILIKE"
         if node.args.get("escape"):
             raise self.fail("LIKE ... ESCAPE is not ADQL", node)
+        _check_unsigned(self, node, op)
         value = self.expect(self.expr(node.this, scope), (STRING,), node, f"the value of {op}")
         pattern = self.expect(self.expr(node.expression, scope), (STRING,), node, f"the pattern of {op}")
         negate = "NOT " if node.args.get("negate") else ""
@@ -503,12 +517,17 @@ class ExpressionCompiler:
 
     # ------------------------------------------------------------- functions
     def function(self: Compiler, node: exp.Anonymous, scope: Scope) -> Value:
-        name = node.this if isinstance(node.this, str) else ""
+        if not isinstance(node.this, str):  # <user_defined_function_name> ::= [ prefix ] <regular_identifier>
+            raise self.fail("a function name cannot be a delimited identifier", node)
+        name = node.this
         spec = fn.lookup(name)
         if spec is None:
             if self.permissive and name.upper() not in RESERVED_WORDS:
                 # syntax-only validation: any regular identifier may name a user-defined function
                 values = [self.expr(a, scope) for a in node.expressions if not isinstance(a, exp.Star)]
+                for arg, value in zip(node.expressions, values, strict=False):
+                    if value.kind == PREDICATE:  # <user_defined_function_param> ::= <value_expression>
+                        raise self.fail("a condition cannot be a function argument", arg)
                 return Value(f"{name}({', '.join(v.sql for v in values)})", UNKNOWN,
                              aggregate=any(v.aggregate for v in values))
             raise self.fail(f"unknown function {name!r}", node, suggest(name, [n for n in fn.FUNCTIONS]))
@@ -595,6 +614,8 @@ class ExpressionCompiler:
             sign = ""
             if isinstance(digits, exp.Neg):
                 sign, digits = "-", digits.this
+            elif isinstance(digits, exp.Paren) and digits.meta.get("unary_plus"):  # <signed_integer> +2
+                digits = digits.this
             if not (isinstance(digits, exp.Literal) and not digits.is_string and digits.this.isdigit()):
                 raise self.fail(f"the second argument of {spec.name} must be an integer literal", args[1])
             places = sign + digits.this
@@ -681,6 +702,17 @@ class ExpressionCompiler:
             sql = f"CAST(SUM({quantifier}{value.sql}) AS double precision)"
             datatype = "double"
         return Value(sql, NUMBER, datatype, info=_unit_only(value.info), aggregate=True, name="sum")
+
+
+_NO_NULL_OPERAND = (exp.Add, exp.Sub, exp.Mul, exp.Div, exp.Neg, exp.DPipe, exp.Like, exp.ILike)
+_NO_NULL_ARGUMENT = {"math", "trig", "string", "geometry"}
+
+
+def _check_unsigned(compiler: Compiler, node: exp.Binary, op: str) -> None:
+    """Operands of '||' and LIKE are <character_factor>s, which have no sign."""
+    for operand in (node.this, node.expression):
+        if isinstance(operand, exp.Neg) or (isinstance(operand, exp.Paren) and operand.meta.get("unary_plus")):
+            raise compiler.fail(f"an operand of {op} cannot have a sign", operand)
 
 
 def _typed_null(value: Value) -> Value:

@@ -17,6 +17,7 @@ from sqlglot.tokens import Token, TokenType
 
 from adql.dialect import ALLOWED_TOKEN_TYPES, AdqlTokenizer, make_parser
 from adql.errors import AdqlError
+from adql.reserved import RESERVED_WORDS
 
 MAX_QUERY_LENGTH = 200_000
 MAX_NESTING = 100
@@ -32,8 +33,26 @@ _HEX = re.compile(r"[0-9A-Fa-f]+\Z")
 
 _AFTER_COMMA_FORBIDDEN = frozenset(
     {TokenType.FROM, TokenType.R_PAREN, TokenType.WHERE, TokenType.GROUP_BY, TokenType.ORDER_BY,
-     TokenType.HAVING, TokenType.COMMA}
+     TokenType.HAVING, TokenType.COMMA, TokenType.JOIN, TokenType.NATURAL, TokenType.INNER, TokenType.LEFT,
+     TokenType.RIGHT, TokenType.FULL, TokenType.OUTER, TokenType.ON, TokenType.USING, TokenType.AND, TokenType.OR,
+     TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.OFFSET, TokenType.ASC, TokenType.DESC}
 )
+
+_BEFORE_COMMA_FORBIDDEN = frozenset(
+    {TokenType.SELECT, TokenType.DISTINCT, TokenType.ALL, TokenType.GROUP_BY, TokenType.ORDER_BY, TokenType.L_PAREN,
+     TokenType.FROM, TokenType.WHERE, TokenType.HAVING, TokenType.AND, TokenType.OR, TokenType.NOT, TokenType.ON,
+     TokenType.JOIN, TokenType.WITH, TokenType.USING}
+)
+
+_BEFORE_SELECT = frozenset({TokenType.L_PAREN, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT, TokenType.ALL,
+                            TokenType.R_PAREN})
+_AFTER_SELECT_FORBIDDEN = frozenset({TokenType.FROM, TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT,
+                                     TokenType.R_PAREN})
+_CLAUSE_STARTS = frozenset({TokenType.FROM, TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING, TokenType.ORDER_BY,
+                            TokenType.ON, TokenType.OFFSET, TokenType.JOIN, TokenType.USING})
+
+_BEFORE_AS = frozenset({TokenType.VAR, TokenType.IDENTIFIER, TokenType.NUMBER, TokenType.HEX_STRING, TokenType.STRING,
+                        TokenType.R_PAREN, TokenType.NULL})
 
 _CANNOT_END = frozenset(
     {TokenType.ALIAS, TokenType.ON, TokenType.USING, TokenType.JOIN, TokenType.AND, TokenType.OR, TokenType.NOT,
@@ -166,6 +185,27 @@ def _token_error(text: str) -> AdqlError:
     return AdqlError("cannot read the query")
 
 
+def _ends_name(token: Token | None) -> bool:
+    """Whether ``token`` can be the name part before a qualifying period."""
+    if token is None:
+        return False
+    if token.token_type in _QUALIFIER_END:
+        return True
+    return bool(_REGULAR_IDENTIFIER.match(token.text)) and token.text.upper() not in RESERVED_WORDS
+
+
+_AGGREGATES = frozenset({"COUNT", "AVG", "MIN", "MAX", "SUM", "IVO_STRING_AGG"})
+
+
+def _quantifier_allowed(previous: Token | None, before: Token | None) -> bool:
+    """Whether DISTINCT or ALL may come after ``before previous``."""
+    if previous is None:
+        return False
+    if previous.token_type == TokenType.SELECT or previous.token_type in _SET_OPERATORS:
+        return True
+    return previous.token_type == TokenType.L_PAREN and before is not None and before.text.upper() in _AGGREGATES
+
+
 def _check_tokens(text: str, tokens: list[Token]) -> None:
     depth = 0
     previous: Token | None = None
@@ -224,6 +264,59 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
             previous.end + 1 != token.start or "." in token.text
         ):
             raise _error_at(text, previous.start, "malformed number")
+        if kind == TokenType.DOT and not _ends_name(previous):
+            # <column_reference>/<table_name>: every part before a period is a name ("FROM . t", "s..t")
+            raise _error_at(text, token.start, "'.' must follow a name")
+        if kind == TokenType.NOT and previous is not None and previous.token_type == TokenType.NOT:
+            # <boolean_factor> ::= [ NOT ] <boolean_primary>
+            raise _error_at(text, token.start, "NOT NOT needs parentheses: NOT (NOT ...)")
+        if kind == TokenType.COMMA and (
+            previous is None
+            or previous.token_type in _BEFORE_COMMA_FORBIDDEN
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            # every list (<select_list>, <group_by_term_list>, arguments, ...) starts with an item
+            raise _error_at(text, token.start, f"unexpected ',' after {previous.text if previous else 'nothing'!r}")
+        if kind == TokenType.ALIAS and (
+            previous is None
+            or previous.token_type not in _BEFORE_AS
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            # <as_clause>, <correlation_specification>, CAST, <with_query>: AS follows a value or a name
+            raise _error_at(text, token.start, f"unexpected AS after {previous.text if previous else 'nothing'!r}")
+        if kind == TokenType.IS and previous is not None and previous.token_type == TokenType.NOT:
+            raise _error_at(text, previous.start, "NOT IS NULL is not ADQL; use IS NOT NULL")
+        if kind in (TokenType.DISTINCT, TokenType.ALL) and not _quantifier_allowed(previous, before):
+            # <set_quantifier> after SELECT or in a <general_set_function>; ALL after a set operator
+            raise _error_at(text, token.start,
+                            f"{token.text.upper()} cannot follow {previous.text if previous else 'nothing'!r}")
+        if previous is not None and previous.token_type == TokenType.DOT and kind not in (
+            TokenType.STAR, TokenType.NUMBER
+        ) and not _ends_name(token):
+            raise _error_at(text, token.start, "a name or '*' must follow '.'")
+        if kind == TokenType.STRING and previous is not None and previous.token_type in (
+            TokenType.VAR, TokenType.IDENTIFIER, TokenType.R_PAREN, TokenType.NULL
+        ):
+            # a string literal is never a name (correlation name, WITH query) nor follows a value
+            raise _error_at(text, token.start, f"unexpected string literal after {previous.text!r}")
+        if previous is not None and previous.token_type in _CLAUSE_STARTS and kind in _CLAUSE_STARTS | {TokenType.R_PAREN}:
+            # WHERE, ON, HAVING, GROUP BY, ... are followed by their condition or list
+            raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow {_clause_name(previous)}")
+        if kind == TokenType.SELECT and previous is not None and previous.token_type not in _BEFORE_SELECT:
+            # <query_set_primary> / <subquery>: a query starts the text, a parenthesis or a set operand
+            raise _error_at(text, token.start, f"SELECT cannot follow {previous.text!r}; a subquery needs parentheses")
+        if kind in _AFTER_SELECT_FORBIDDEN and previous is not None and (
+            previous.token_type in (TokenType.SELECT, TokenType.DISTINCT)
+            or (previous.token_type == TokenType.ALL and before is not None and before.token_type == TokenType.SELECT)
+            or (previous.token_type == TokenType.NUMBER and before is not None and before.token_type == TokenType.TOP)
+        ):
+            raise _error_at(text, token.start, "the select list is empty")
+        if kind == TokenType.FROM and (previous is None or previous.token_type == TokenType.L_PAREN):
+            raise _error_at(text, token.start, "a query starts with SELECT")
+        if previous is not None and previous.token_type in _SET_OPERATORS and kind not in (
+            TokenType.SELECT, TokenType.L_PAREN, TokenType.ALL
+        ):
+            raise _error_at(text, token.start, f"{previous.text.upper()} must be followed by a query")
         if previous is not None and previous.token_type == TokenType.COMMA and kind in _AFTER_COMMA_FORBIDDEN:
             raise _error_at(text, previous.start, f"unexpected ',' before {token.text!r}")
         if previous is not None and previous.token_type == TokenType.TOP and kind != TokenType.NUMBER:
@@ -266,6 +359,51 @@ def _check_tokens(text: str, tokens: list[Token]) -> None:
     if previous is not None and previous.token_type in _CANNOT_END:
         raise _error_at(text, previous.start, f"the query ends unexpectedly after {previous.text!r}")
     _check_with(text, tokens)
+    _check_clause_order(text, tokens)
+
+
+# <select_query> ::= SELECT ... <from_clause> [ <where_clause> ] [ <group_by_clause> ] [ <having_clause> ],
+# <select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]
+_CLAUSE_RANK = {TokenType.SELECT: 0, TokenType.FROM: 1, TokenType.JOIN: 1, TokenType.WHERE: 2, TokenType.GROUP_BY: 3,
+                TokenType.HAVING: 4, TokenType.ORDER_BY: 5, TokenType.OFFSET: 6}
+_SET_OPERATORS = frozenset({TokenType.UNION, TokenType.INTERSECT, TokenType.EXCEPT})
+
+
+def _check_clause_order(text: str, tokens: list[Token]) -> None:
+    """Clauses of a query in the grammar's order: sqlglot takes WHERE, GROUP BY, HAVING, ORDER BY
+    and joins in any order ("... ORDER BY a WHERE b = 1", "WHERE a = 1, t2" with a comma join)."""
+    ranks: list[tuple[int, Token | None]] = [(-1, None)]  # per parenthesis level: last clause seen
+    for token in tokens:
+        kind = token.token_type
+        if kind == TokenType.L_PAREN:
+            ranks.append((-1, None))
+        elif kind == TokenType.R_PAREN:
+            if len(ranks) > 1:
+                ranks.pop()
+        elif kind == TokenType.COMMA and ranks[-1][0] in (_CLAUSE_RANK[TokenType.WHERE], _CLAUSE_RANK[TokenType.HAVING]):
+            clause = ranks[-1][1]
+            assert clause is not None
+            raise _error_at(text, token.start, f"unexpected ',' in the {_clause_name(clause)} condition")
+        elif kind in _SET_OPERATORS:
+            rank, clause = ranks[-1]
+            if rank >= _CLAUSE_RANK[TokenType.ORDER_BY] and clause is not None:
+                raise _error_at(text, token.start, f"{token.text.upper()} cannot follow {_clause_name(clause)}"
+                                " (ORDER BY and OFFSET end the whole query; parenthesise the query)")
+            ranks[-1] = (-1, None)
+        elif kind in _CLAUSE_RANK:
+            rank, clause = ranks[-1]
+            new = _CLAUSE_RANK[kind]
+            if rank == -1 and kind in (TokenType.WHERE, TokenType.GROUP_BY, TokenType.HAVING):
+                # "(SELECT ...) WHERE ...": only ORDER BY and OFFSET follow a parenthesised query
+                raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow a parenthesised query")
+            if new < rank or (new == rank and kind not in (TokenType.JOIN, TokenType.SELECT)):
+                assert clause is not None
+                raise _error_at(text, token.start, f"{_clause_name(token)} cannot follow {_clause_name(clause)}")
+            ranks[-1] = (new, token)
+
+
+def _clause_name(token: Token) -> str:
+    return " ".join(token.text.upper().split())
 
 
 def _check_with(text: str, tokens: list[Token]) -> None:
@@ -278,7 +416,9 @@ def _check_with(text: str, tokens: list[Token]) -> None:
             continue
         i += 1
         while True:
-            if i + 2 >= n or tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+            if i < n and tokens[i].token_type not in (TokenType.VAR, TokenType.IDENTIFIER):
+                raise _error_at(text, tokens[i].start, "expected the name of a WITH query")
+            if i + 2 >= n:
                 return  # the parser reports it
             if tokens[i + 1].token_type != TokenType.ALIAS:
                 raise _error_at(text, tokens[i + 1].start, "expected AS after the WITH query name")
@@ -354,6 +494,8 @@ def _friendly(description: str, token: str | None) -> str:
         return f"syntax error near {token!r}" if token else "syntax error"
     if description.startswith("Expecting )"):
         return f"expected ')' near {token!r}" if token else "expected ')'"
+    if description.startswith("Expected table name"):
+        return f"expected a table name near {token!r}" if token else "expected a table name"
     if description.startswith("Required keyword"):
         return f"incomplete clause near {token!r}" if token else "incomplete clause"
     return f"syntax error near {token!r}: {description}" if token else f"syntax error: {description}"

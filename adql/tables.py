@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
+from adql.errors import AdqlError
 from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote
 
 if TYPE_CHECKING:
@@ -103,7 +104,10 @@ class TableCompiler:
                 for operand in (conjunct.this, conjunct.expression):
                     owners = set()
                     for column in operand.find_all(exp.Column):
-                        found = scope.lookup(column)
+                        try:
+                            found = scope.lookup(column)
+                        except AdqlError as error:  # an ambiguous name: point at the reference
+                            raise self.fail(error.message, column) from None
                         owners.add("L" if found and found[0] in left else "R" if found and found[0] in right else "?")
                     sides.append(owners.pop() if len(owners) == 1 else None)
             if sides not in (["L", "R"], ["R", "L"]):
@@ -151,6 +155,9 @@ class TableCompiler:
             if node.args.get("joins"):
                 # "a LEFT JOIN b JOIN c ON x ON y": the right <table_reference> of a <qualified_join> is
                 # itself a <joined_table> written without parentheses
+                comma = next((join for join in node.args["joins"] if _is_comma_join(join)), None)
+                if comma is not None:  # "a JOIN b, c ON x": the comma ends no <qualified_join>
+                    raise self.fail("a joined table cannot contain ',' before its join condition", comma)
                 base = exp.Table(**{k: v for k, v in node.args.items() if k != "joins"})
                 return "(" + self.from_clause(exp.From(this=base), node.args["joins"], scope) + ")"
             return self.named_table(node, scope)
@@ -159,6 +166,9 @@ class TableCompiler:
             inner = node.this
             if isinstance(inner, exp.Table | exp.Subquery) and inner.args.get("joins") and alias is None:
                 # a parenthesised joined table (its first table may be a derived table)
+                comma = next((join for join in inner.args["joins"] if _is_comma_join(join)), None)
+                if comma is not None:  # <joined_table> ::= ( <joined_table> ): "(a, b JOIN c)" is none
+                    raise self.fail("a parenthesised joined table cannot contain ','", comma)
                 table_args = {k: v for k, v in inner.args.items() if k != "joins"}
                 base = type(inner)(**table_args)
                 return "(" + self.from_clause(exp.From(this=base), inner.args["joins"], scope) + ")"

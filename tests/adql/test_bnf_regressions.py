@@ -434,3 +434,402 @@ def test_qualified_join_whose_right_table_reference_is_an_unparenthesised_join(s
     sql = translate(query, CATALOG).sql
     assert 'LEFT OUTER JOIN ("adqltest"."Mixed" AS "t2" INNER JOIN' in sql
     assert run(query_dsn, sql) == [(3,)]
+
+
+# Non-sentences the translator accepted or failed on, found by the membership oracle
+# (tests/adql/bnf_recognizer.py, tests/adql/test_bnf_oracle.py).
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM . adqltest.points", 15),  # accepted as adqltest.points
+        ("SELECT * FROM adqltest . . points", 26),  # internal error (AttributeError)
+        ("SELECT * FROM adqltest..points", 24),
+        ("SELECT a FROM adqltest.points AS p, . p", 37),
+    ],
+)
+def test_table_name_parts_before_a_period_are_names(query: str, column: int) -> None:
+    """<table_name> ::= [ <schema_name> <period> ] <identifier>: a period always follows a name."""
+    with pytest.raises(AdqlError, match="'.' must follow a name") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts('SELECT p.id, "p".mag, adqltest.points.* FROM adqltest.points AS p, adqltest . points')
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT + * FROM adqltest.points", 8),  # '+' was dropped
+        ("SELECT id FROM adqltest.points WHERE + (mag IS NULL)", 38),
+        ("SELECT - -mag FROM adqltest.points", 8),
+        ("SELECT +-mag FROM adqltest.points", 8),
+    ],
+)
+def test_factor_has_one_sign_before_a_numeric_primary(query: str, column: int) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>."""
+    with pytest.raises(AdqlError, match="must be followed by a numeric value") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT +mag, -mag, 1 - -mag, 2 * -mag, -(mag), +(mag), -ROUND(mag, -1) FROM adqltest.points")
+
+
+def test_between_predicate_needs_and() -> None:
+    """<between_predicate> ::= <value_expression> [ NOT ] BETWEEN <value_expression> AND <value_expression>:
+    "mag BETWEEN 1 2" was read as "BETWEEN 1 AND 2"."""
+    with pytest.raises(AdqlError, match="BETWEEN needs AND") as info:
+        validate("SELECT id FROM adqltest.points WHERE mag BETWEEN 1 2")
+    assert (info.value.line, info.value.column) == (1, 52)
+    accepts("SELECT id FROM adqltest.points WHERE mag NOT BETWEEN 1 AND 2")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM 'points'", 15),
+        ("SELECT * FROM adqltest.'points'", 24),
+        ("SELECT * FROM adqltest.points AS p, 'x'", 37),
+    ],
+)
+def test_table_name_is_an_identifier_not_a_string(query: str, column: int) -> None:
+    """<table_name> ::= [ <schema_name> <period> ] <identifier>: sqlglot read a string literal as a name."""
+    with pytest.raises(AdqlError) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_character_string_type_length_is_not_empty() -> None:
+    """<character_string_type> ::= VARCHAR [ <left paren> <length> <right paren> ]: "VARCHAR()" was accepted."""
+    with pytest.raises(AdqlError, match="expected a length") as info:
+        validate("SELECT CAST(mag AS VARCHAR()) FROM adqltest.points")
+    assert (info.value.line, info.value.column) == (1, 28)
+    accepts("SELECT CAST(mag AS VARCHAR(3)), CAST(mag AS CHAR) FROM adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM adqltest.points * p", 31),  # PostgreSQL's inheritance '*', skipped by sqlglot
+        ("SELECT * FROM adqltest.points * WHERE mag > 1", 31),
+    ],
+)
+def test_table_reference_has_no_star_suffix(query: str, column: int) -> None:
+    """<table_reference> ::= <table_name> [ <correlation_specification> ]: no '*' after the name."""
+    with pytest.raises(AdqlError, match=r"unexpected '\*' after a table name") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_boolean_factor_has_one_not() -> None:
+    """<boolean_factor> ::= [ NOT ] <boolean_primary>: "NOT NOT p" was accepted."""
+    with pytest.raises(AdqlError, match="NOT NOT needs parentheses") as info:
+        validate("SELECT id FROM adqltest.points WHERE NOT NOT mag > 1")
+    assert (info.value.line, info.value.column) == (1, 42)
+    accepts("SELECT id FROM adqltest.points WHERE NOT (NOT mag > 1) AND NOT mag NOT IN (1) AND NOT mag NOT "
+            "BETWEEN 1 AND 2 AND NOT name NOT LIKE 'x' AND name IS NOT NULL")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT , id FROM adqltest.points", 8),
+        ("SELECT id FROM adqltest.points GROUP BY , id", 41),
+        ("SELECT id FROM adqltest.points ORDER BY , id", 41),
+        ("SELECT id FROM adqltest.points WHERE id IN (, 1)", 45),
+        ("SELECT COUNT(DISTINCT , id) FROM adqltest.points", 23),
+    ],
+)
+def test_lists_start_with_an_item(query: str, column: int) -> None:
+    """<select_list>, <group_by_term_list>, <order_by_term_list>, <in_value_list>: a leading comma was accepted."""
+    with pytest.raises(AdqlError, match="unexpected ','") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT AS id FROM adqltest.points", 8),  # read as the column "id"
+        ("SELECT DISTINCT AS id FROM adqltest.points", 17),
+    ],
+)
+def test_as_clause_follows_a_value(query: str, column: int) -> None:
+    """<derived_column> ::= <value_expression> [ <as_clause> ]: an AS with no value before it was accepted."""
+    with pytest.raises(AdqlError, match="unexpected AS") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT id AS a, 1 AS b, 'x' AS c, NULL AS d, CAST(NULL AS INTEGER) AS e FROM adqltest.points AS p")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points ORDER BY id WHERE mag > 1", "WHERE cannot follow ORDER BY", 44),
+        ("SELECT id FROM adqltest.points HAVING id > 1 GROUP BY id", "GROUP BY cannot follow HAVING", 46),
+        ("SELECT id FROM adqltest.points WHERE id = 1 JOIN adqltest.points AS q USING (id)",
+         "JOIN cannot follow WHERE", 45),
+        ("SELECT id FROM adqltest.points WHERE id = 1 WHERE id = 2", "WHERE cannot follow WHERE", 45),
+        ("SELECT id FROM adqltest.points ORDER BY id UNION SELECT id FROM adqltest.points",
+         "UNION cannot follow ORDER BY", 44),
+    ],
+)
+def test_select_query_clauses_in_order(query: str, message: str, column: int) -> None:
+    """<select_query> ::= SELECT ... <from_clause> [ <where_clause> ] [ <group_by_clause> ] [ <having_clause> ]
+    and <select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]:
+    sqlglot took the clauses in any order."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("(SELECT id FROM adqltest.points ORDER BY id OFFSET 1) UNION (SELECT id FROM adqltest.points AS p "
+            "JOIN adqltest.points AS q USING (id) WHERE id IN (SELECT id FROM adqltest.points GROUP BY id "
+            "HAVING COUNT(*) > 1) GROUP BY id HAVING id > 1) ORDER BY 1 OFFSET 2")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT INTERSECT FROM adqltest.points", "the select list is empty", 8),  # read as FROM-first query
+        ("SELECT DISTINCT EXCEPT FROM adqltest.points", "the select list is empty", 17),
+        ("(FROM adqltest.points)", "a query starts with SELECT", 2),
+        ("SELECT id FROM adqltest.points UNION FROM adqltest.points", "UNION must be followed by a query", 38),
+        ("SELECT CIRCLE(1, 2, SELECT) FROM adqltest.points", "SELECT cannot follow ','", 21),  # had no position
+        ("+ SELECT id FROM adqltest.points", "SELECT cannot follow '\\+'", 3),
+    ],
+)
+def test_query_set_primary_starts_with_select(query: str, message: str, column: int) -> None:
+    """<query_set_primary> ::= <select_query> | ( <select_expression> ), <select_query> ::= SELECT ...
+    <select_list> <from_clause> ...: sqlglot's FROM-first queries and empty SELECTs are not ADQL."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT id FROM adqltest.points UNION ALL (SELECT id FROM adqltest.points) EXCEPT SELECT id FROM "
+            "adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points 's'", "unexpected string literal after 'points'", 32),
+        ("WITH 's' AS (SELECT id FROM adqltest.points) SELECT * FROM adqltest.points", "name of a WITH query", 6),
+        ("WITH q AS (SELECT id FROM adqltest.points), 's' AS (SELECT 1 FROM q) SELECT * FROM q",
+         "name of a WITH query", 45),
+        ("SELECT p.>= FROM adqltest.points AS p", "a name or '\\*' must follow '.'", 10),
+    ],
+)
+def test_correlation_and_query_names_are_identifiers(query: str, message: str, column: int) -> None:
+    """<correlation_name> ::= <identifier>, <query_name> ::= <identifier>, <column_reference> ::=
+    [ <qualifier> <period> ] <column_name>: a string literal or an operator was taken for a name."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT TOP 2 'x' FROM adqltest.points AS p WHERE name LIKE 'a%' AND 'b' = name")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT id FROM adqltest.points WHERE name NOT IS NULL", "use IS NOT NULL", 43),
+        ("SELECT id FROM adqltest.points GROUP BY DISTINCT id", "DISTINCT cannot follow 'GROUP BY'", 41),
+        ("SELECT id FROM adqltest.points AS p, JOIN adqltest.points AS q USING (id)", "unexpected ','", 36),
+        ("SELECT id FROM adqltest.points AS p, NATURAL JOIN adqltest.points AS q", "unexpected ','", 36),
+    ],
+)
+def test_keywords_in_their_productions_only(query: str, message: str, column: int) -> None:
+    """<null_predicate> ::= <column_reference> IS [ NOT ] NULL, <set_quantifier> after SELECT or in a
+    <general_set_function>, <qualified_join> after a <table_reference>: sqlglot skipped these."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT DISTINCT COUNT(DISTINCT id) FROM adqltest.points AS p NATURAL JOIN adqltest.points AS q "
+            "WHERE name IS NOT NULL")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT NULL + 1 FROM adqltest.points", 8),
+        ("SELECT mag * NULL FROM adqltest.points", 14),
+        ("SELECT id FROM adqltest.points WHERE name LIKE NULL", 48),
+        ("SELECT name || NULL FROM adqltest.points", 16),
+        ("SELECT ABS(NULL) FROM adqltest.points", 12),
+        ("SELECT POINT(ra, NULL) FROM adqltest.points", 18),
+    ],
+)
+def test_null_is_a_value_expression_not_a_primary(query: str, column: int) -> None:
+    """<value_expression> ::= NULL | ...: NULL is no <numeric_primary> or <character_primary>, so it is
+    no operand of arithmetic, '||', LIKE or a built-in function; (NULL) is."""
+    with pytest.raises(AdqlError, match="NULL cannot be an operand here") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT + NULL FROM adqltest.points", "numeric value, not NULL", 8),
+        ("SELECT - NULL FROM adqltest.points", "numeric value, not NULL", 8),
+        ("SELECT id FROM adqltest.points WHERE name IS + NULL", "numeric value, not NULL", 46),
+        ("SELECT IN_UNIT(ra, + 'deg') FROM adqltest.points", "a sign cannot apply to a string", 20),
+    ],
+)
+def test_signed_null_or_string(query: str, message: str, column: int) -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>: the dropped '+' hid "+ NULL" and "+ 'deg'"."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_null_where_a_value_expression_is_allowed() -> None:
+    accepts("SELECT (NULL) + 1, NULL, -(NULL), COALESCE(NULL, 1), CAST(NULL AS INTEGER), MAX(NULL), "
+            "ivo_hasword(NULL, 'x') FROM adqltest.points WHERE mag = NULL OR mag IN (NULL, 1) OR mag BETWEEN NULL "
+            "AND 1 ORDER BY NULL")
+
+
+def test_signed_column_is_not_a_column_reference() -> None:
+    """<null_predicate> ::= <column_reference> IS [ NOT ] NULL: "+ p.mag IS NULL" was read as "p.mag IS NULL"
+    (sqlglot drops a unary '+'); <signed_integer> still takes "+2"."""
+    with pytest.raises(AdqlError, match="IS \\[NOT\\] NULL applies to a column") as info:
+        validate("SELECT id FROM adqltest.points AS p WHERE NOT + p.mag IS NULL")
+    assert info.value.line == 1
+    accepts("SELECT +mag, ROUND(mag, +2), TRUNCATE(mag, -1), 1 + +mag FROM adqltest.points")
+
+
+def test_user_defined_function_name_is_a_regular_identifier() -> None:
+    """<user_defined_function_name> ::= [ <default_function_prefix> ] <regular_identifier>: a delimited
+    name ("d"(x)) was accepted as a nameless function."""
+    with pytest.raises(AdqlError, match="a function name cannot be a delimited identifier") as info:
+        validate('SELECT "d"(ra, 1) FROM adqltest.points')
+    assert (info.value.line, info.value.column) == (1, 8)
+    accepts("SELECT my_udf(ra, 1) FROM adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT IN_UNIT(ALL ra, 'deg') FROM adqltest.points", "ALL cannot follow", 16),  # ALL was dropped
+        ("SELECT ABS(DISTINCT ra) FROM adqltest.points", "DISTINCT cannot follow", 12),
+        ("SELECT ra FROM adqltest.points WHERE ra > ALL 1", "ALL cannot follow", 43),
+    ],
+)
+def test_set_quantifier_only_after_select_or_in_an_aggregate(query: str, message: str, column: int) -> None:
+    """<set_quantifier> ::= DISTINCT | ALL, in <select_query> and <general_set_function> only (and ALL after
+    UNION/INTERSECT/EXCEPT)."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT ALL COUNT(ALL ra), SUM(DISTINCT ra) FROM adqltest.points UNION ALL SELECT DISTINCT 1, 2 FROM "
+            "adqltest.points")
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("SELECT * FROM adqltest.points AS a LEFT JOIN (adqltest.points AS b, adqltest.points AS c) ON a.id = b.id",
+         69),
+        ("SELECT * FROM (adqltest.points AS b, adqltest.points AS c)", 38),
+    ],
+)
+def test_parenthesised_joined_table_has_no_comma(query: str, column: int) -> None:
+    """<joined_table> ::= <qualified_join> | ( <joined_table> ): "(a, b)" is no joined table."""
+    with pytest.raises(AdqlError, match="a parenthesised joined table cannot contain ','") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("SELECT * FROM adqltest.points AS a LEFT JOIN (adqltest.points AS b JOIN adqltest.points AS c "
+            "USING (id)) ON a.id = b.id, adqltest.points AS d")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON WHERE a.id = b.id",
+         "WHERE cannot follow ON", 65),
+        ("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON ON a.id = b.id", "ON cannot follow ON", 65),
+        ("SELECT REGION(SELECT) FROM adqltest.points", "the select list is empty", 21),  # had no position
+    ],
+)
+def test_clauses_are_not_empty(query: str, message: str, column: int) -> None:
+    """<join_condition> ::= ON <search_condition>, <select_list> is not empty: "ON WHERE" was accepted."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT id FROM adqltest.points WHERE name ILIKE + name", "an operand of ILIKE cannot have a sign"),
+        ("SELECT name || - name FROM adqltest.points", "an operand of '||' cannot have a sign"),
+        ("SELECT + + mag FROM adqltest.points", "'\\+' must be followed by a numeric value"),
+    ],
+)
+def test_character_factor_has_no_sign(query: str, message: str) -> None:
+    """<concatenation> ::= <character_value_expression> || <character_factor>, <pattern> ::=
+    <character_value_expression>: no sign there (and one sign per <factor>)."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert info.value.line == 1
+    accepts("SELECT name || 'x' FROM adqltest.points WHERE name LIKE 'a' || name AND - mag < 1")
+
+
+@pytest.mark.parametrize(
+    ("query", "message", "column"),
+    [
+        ("SELECT * FROM adqltest.points WHERE mag <= 1 , adqltest.regions", "unexpected ',' in the WHERE", 46),
+        ("SELECT id FROM adqltest.points GROUP BY id HAVING id > 1, adqltest.regions",
+         "unexpected ',' in the HAVING", 57),
+    ],
+)
+def test_search_condition_has_no_comma(query: str, message: str, column: int) -> None:
+    """<where_clause> ::= WHERE <search_condition>: sqlglot read "WHERE c, t" as a comma join with t."""
+    with pytest.raises(AdqlError, match=message) as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+
+
+def test_unary_plus_takes_a_number() -> None:
+    """<factor> ::= [ <sign> ] <numeric_primary>: "+ POINT(1, 2)" was accepted (the '+' was dropped)."""
+    with pytest.raises(AdqlError, match="the operand of unary plus must be numeric, not a geometry") as info:
+        validate("SELECT + POINT(1, 2) FROM adqltest.points")
+    assert info.value.line == 1
+    accepts("SELECT +mag, +(1), + COUNT(*) FROM adqltest.points")
+
+
+def test_user_defined_function_param_is_a_value_expression() -> None:
+    """<user_defined_function_param> ::= <value_expression>: "f(x IS NULL)" was accepted without a catalog."""
+    with pytest.raises(AdqlError, match="a condition cannot be a function argument") as info:
+        validate("SELECT my_udf(mag IS NULL) FROM adqltest.points")
+    assert (info.value.line, info.value.column) == (1, 15)
+    accepts("SELECT my_udf(mag, 1, 'x', NULL, POINT(1, 2)) FROM adqltest.points")
+
+
+def test_qualified_join_right_side_has_no_comma() -> None:
+    """<qualified_join> ::= <table_reference> ... JOIN <table_reference> [ <join_specification> ]:
+    "a JOIN b, c AS x ON ..." was read as "a JOIN (b, c AS x) ON ..."."""
+    with pytest.raises(AdqlError, match="a joined table cannot contain ','") as info:
+        validate("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b, adqltest.points AS c ON a.id = c.id")
+    assert info.value.line == 1
+    accepts("SELECT * FROM adqltest.points AS a JOIN adqltest.points AS b ON a.id = b.id, adqltest.points AS c "
+            "JOIN adqltest.points AS d USING (id)")
+
+
+def test_ambiguous_table_reference_in_a_full_join_condition_has_a_position() -> None:
+    """<join_condition> of a FULL join: an ambiguous qualifier had no position."""
+    with pytest.raises(AdqlError, match="table reference 'points' is ambiguous") as info:
+        validate("SELECT * FROM adqltest.points, adqltest.regions NATURAL RIGHT JOIN (adqltest.points FULL JOIN "
+                 "adqltest.regions AS r ON adqltest.points.id = r.id)")
+    assert info.value.line == 1 and info.value.column is not None
+
+
+@pytest.mark.parametrize(
+    ("query", "column"),
+    [
+        ("(SELECT id FROM adqltest.points) HAVING 1", 34),
+        ("(SELECT id FROM adqltest.points) WHERE id = 1", 34),
+    ],
+)
+def test_parenthesised_query_takes_only_order_by_and_offset(query: str, column: int) -> None:
+    """<select_expression> ::= <query_set_expression> [ <order_by_clause> ] [ <offset_clause> ]."""
+    with pytest.raises(AdqlError, match="cannot follow a parenthesised query") as info:
+        validate(query)
+    assert (info.value.line, info.value.column) == (1, column)
+    accepts("(SELECT id FROM adqltest.points) ORDER BY 1 OFFSET 1")

@@ -348,8 +348,8 @@ def test_geometry_columns(sky, query_dsn) -> None:
 
 def test_select_geometry_values_are_dali_arrays(sky, query_dsn) -> None:
     translation = translate("SELECT POINT(10, 20), CIRCLE(10, 20, 1), BOX(10, 20, 2, 2), "
-                            "CAST('1 2 3' AS CIRCLE), POINT(-10, 5), POINT(ra, NULL), "
-                            "CIRCLE(ra, dec, NULL) FROM adqltest.points WHERE id = 0", CATALOG)
+                            "CAST('1 2 3' AS CIRCLE), POINT(-10, 5), POINT(ra, (NULL)), "
+                            "CIRCLE(ra, dec, (NULL)) FROM adqltest.points WHERE id = 0", CATALOG)
     point, circle, box, cast, negative, null_point, null_circle = run(query_dsn, translation.sql)[0]
     assert point == [10, 20] and circle == [10, 20, 1] and cast == [1, 2, 3]
     assert negative == [350, 5]
