@@ -24,9 +24,7 @@ import pyarrow.parquet as pq
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
-from vo_server.db.migrations import upgrade  # noqa: E402
-from vo_server.db.target import bootstrap_embedded, embedded_target  # noqa: E402
+from vo_server.db.scratch import scratch_database  # noqa: E402
 from vo_server.ingest.loader import IngestRequest, ingest  # noqa: E402
 
 
@@ -63,10 +61,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
 
-    superuser, workdir = start_scratch_embedded("vo-bench-ingest-")
-    bootstrap_embedded(superuser, "vo_query", "bench")
-    target = embedded_target(superuser, "vo_query", "bench")
-    upgrade(target)
+    target, workdir = scratch_database("vo-bench-ingest-")
 
     table = make_table(args.rows)
     parquet = workdir / "stars.parquet"

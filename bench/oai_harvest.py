@@ -27,9 +27,7 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
-from vo_server.db.migrations import upgrade  # noqa: E402
-from vo_server.db.target import bootstrap_embedded, embedded_target  # noqa: E402
+from vo_server.db.scratch import scratch_database  # noqa: E402
 
 COLUMNS = (("id", "long", None, "meta.id;meta.main"), ("ra", "double", "deg", "pos.eq.ra;meta.main"),
            ("dec", "double", "deg", "pos.eq.dec;meta.main"), ("mag", "float", "mag", "phot.mag"),
@@ -94,10 +92,7 @@ def main() -> int:
     parser.add_argument("--resources", type=int, default=10_000)
     parser.add_argument("--page-size", type=int, default=100)
     args = parser.parse_args()
-    superuser, root = start_scratch_embedded("vo-bench-oai-")
-    bootstrap_embedded(superuser, "vo_query", "bench")
-    target = embedded_target(superuser, "vo_query", "bench")
-    upgrade(target)
+    target, root = scratch_database("vo-bench-oai-")
     started = time.perf_counter()
     generate(target.owner_dsn, args.resources)
     print(f"generated {args.resources} table resources in {time.perf_counter() - started:.1f} s")

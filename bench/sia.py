@@ -30,9 +30,7 @@ from adql import translate  # noqa: E402
 from adql.geometry import normalize_polygon  # noqa: E402
 from vo_server.catalog import load_catalog  # noqa: E402
 from vo_server.config import load_settings  # noqa: E402
-from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
-from vo_server.db.migrations import upgrade  # noqa: E402
-from vo_server.db.target import bootstrap_embedded, embedded_target  # noqa: E402
+from vo_server.db.scratch import scratch_database  # noqa: E402
 from vo_server.sia.params import SiaQuery, parse_pos  # noqa: E402
 from vo_server.sia.query import sia_plan  # noqa: E402
 from vo_server.sia.service import obscore_table  # noqa: E402
@@ -106,10 +104,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=20)
     parser.add_argument("--explain", action="store_true", help="print the plan of one indexed query per radius")
     args = parser.parse_args()
-    superuser, workdir = start_scratch_embedded("vo-bench-sia-")
-    bootstrap_embedded(superuser, "vo_query", "bench")
-    target = embedded_target(superuser, "vo_query", "bench")
-    upgrade(target)
+    target, workdir = scratch_database("vo-bench-sia-")
     load(target.owner_dsn, synthetic_footprints(args.footprints))
     table = obscore_table(load_settings())
     obs_id_column = [c.name for c in table.columns].index("obs_id")

@@ -19,9 +19,8 @@ import pyarrow.parquet as pq
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from vo_server.db.embedded import start_scratch_embedded  # noqa: E402
-from vo_server.db.migrations import upgrade  # noqa: E402
-from vo_server.db.target import DatabaseTarget, bootstrap_embedded, embedded_target  # noqa: E402
+from vo_server.db.scratch import scratch_database  # noqa: E402
+from vo_server.db.target import DatabaseTarget  # noqa: E402
 from vo_server.ingest.loader import IngestRequest, ingest  # noqa: E402
 
 TABLE = "bench.stars"
@@ -39,10 +38,7 @@ def make_table(rows: int) -> pa.Table:
 
 
 def database(rows: int) -> tuple[DatabaseTarget, Path]:
-    uri, work = start_scratch_embedded("vo-tap-bench-")
-    bootstrap_embedded(uri, "vo_query", "vo")
-    target = embedded_target(uri, "vo_query", "vo")
-    upgrade(target)
+    target, work = scratch_database("vo-tap-bench-", "vo")
     path = work / "stars.parquet"
     pq.write_table(make_table(rows), path)
     ingest(target, IngestRequest(path=path, table=TABLE))
