@@ -14,6 +14,8 @@ import pyvo
 from astropy.table import Table
 from lxml import etree
 
+from tests.conftest import LiveServer
+from tests.tap.conftest import tap_settings
 from tests.tap.xsd import validation_errors
 from vo_server.tap.estimate import completion_quote
 from vo_server.tap.jobs import Job
@@ -52,6 +54,38 @@ def wait_final(job: str) -> str:
         assert time.monotonic() < deadline
         time.sleep(0.1)
     return phase
+
+
+def wait_phase(job: str, phase: str) -> None:
+    deadline = time.monotonic() + 30
+    while httpx.get(job + "/phase").text != phase:
+        assert time.monotonic() < deadline, f"{job} never reached {phase}"
+        time.sleep(0.05)
+
+
+def test_queued_job_quote_counts_the_jobs_ahead(demo_target, tmp_path_factory):
+    """One job slot: a QUEUED job's quote adds what remains of the executing
+    job and the estimates of the jobs queued before it."""
+    with LiveServer(tap_settings(tmp_path_factory, tap_async_workers=1), demo_target) as server:
+        url = server.url + "/tap"
+        running = create(url, QUERY=LARGE, EXECUTIONDURATION="20", PHASE="RUN")
+        wait_phase(running, "EXECUTING")
+        ahead = create(url, QUERY=LARGE, EXECUTIONDURATION="20", PHASE="RUN")
+        last = create(url, QUERY=SMALL, PHASE="RUN")
+        pending = create(url, QUERY=SMALL)  # not queued: nothing ahead of it
+        try:
+            assert httpx.get(ahead + "/phase").text == httpx.get(last + "/phase").text == "QUEUED"
+            now = dt.datetime.now(dt.UTC)
+            # ahead: its own 20 s (capped) after the running job's remaining <= 20 s
+            assert now + dt.timedelta(seconds=20) < quote(ahead) <= now + dt.timedelta(seconds=42)
+            # last: both large jobs ahead of it (> 35 s: the running one started < 5 s ago), then its own second
+            assert now + dt.timedelta(seconds=35) < quote(last) <= now + dt.timedelta(seconds=45)
+            assert quote(pending) < dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
+            assert validation_errors(httpx.get(last).content) == []
+        finally:
+            for job in (running, ahead, last, pending):
+                httpx.post(job + "/phase", data={"PHASE": "ABORT"})
+                httpx.delete(job)
 
 
 def test_pending_job_has_a_quote(tap_url):
@@ -142,6 +176,9 @@ def test_completion_quote_rules():
     second = dt.timedelta(seconds=1)
     assert completion_quote(job_in("PENDING", now), now) == now + 10 * second  # as if run now
     assert completion_quote(job_in("QUEUED", now, estimated_seconds=1e6), now) == now + 60 * second  # duration
+    queued = job_in("QUEUED", now, queue_wait_seconds=25.0)
+    assert completion_quote(queued, now) == now + 35 * second  # after the jobs ahead
+    assert completion_quote(job_in("PENDING", now, queue_wait_seconds=25.0), now) == now + 10 * second
     running = job_in("EXECUTING", now, start_time=now - 3 * second)
     assert completion_quote(running, now) == now + 7 * second  # counted from the start
     late = job_in("EXECUTING", now, start_time=now - 30 * second)

@@ -61,7 +61,9 @@ def _as_sql(text: str | psycopg.sql.Composable) -> psycopg.sql.Composable:
 def completion_quote(job: Job, now: dt.datetime | None = None) -> dt.datetime | None:
     """When ``job`` is expected to complete: its end time once final; for an
     active job the estimate counted from its start (EXECUTING, never in the
-    past) or from now (not started yet), at most its execution duration."""
+    past) or from now (not started yet; a QUEUED job also waits
+    ``queue_wait_seconds`` for the jobs ahead), at most its execution
+    duration."""
     if job.phase in FINAL_PHASES:
         return job.end_time
     if job.estimated_seconds is None:
@@ -72,6 +74,8 @@ def completion_quote(job: Job, now: dt.datetime | None = None) -> dt.datetime | 
         seconds = min(seconds, job.execution_duration)
     if job.phase == "EXECUTING" and job.start_time is not None:
         return max(job.start_time + dt.timedelta(seconds=seconds), now)  # late: expected any moment now
+    if job.phase == "QUEUED":
+        seconds += job.queue_wait_seconds
     return now + dt.timedelta(seconds=seconds)
 
 

@@ -47,6 +47,7 @@ class Job:
     worker: str | None
     version: int
     estimated_seconds: float | None  # run time estimated from the query plan (the UWS quote)
+    queue_wait_seconds: float = 0.0  # QUEUED: estimated wait for the jobs ahead (not stored; see work_ahead)
 
     @classmethod
     def of(cls, row: dict[str, Any]) -> Job:
@@ -99,6 +100,21 @@ class JobStore:
             cur = conn.cursor(row_factory=dict_row)
             await cur.execute(query, params)
             return [Job.of(r) for r in await cur.fetchall()]
+
+    async def work_ahead(self, job: Job) -> float:
+        """Estimated seconds of work before ``job`` can start: what remains
+        of the executing jobs plus the QUEUED jobs queued before it (each
+        estimate capped by its execution duration; unknown ones count 0)."""
+        async with self.db.owner.connection() as conn:
+            cur = await conn.execute(
+                "SELECT coalesce(sum(CASE WHEN phase = 'EXECUTING' THEN greatest(0, least(estimated_seconds, "
+                "nullif(execution_duration, 0)) - extract(epoch FROM now() - start_time)) "
+                "ELSE least(estimated_seconds, nullif(execution_duration, 0)) END), 0)::float8 "
+                "FROM vo_internal.uws_jobs WHERE job_id <> %s AND (phase = 'EXECUTING' "
+                "OR (phase = 'QUEUED' AND (queued_time, job_id) < (%s, %s)))",
+                (job.job_id, job.queued_time, job.job_id))
+            row = await cur.fetchone()
+        return float(row[0]) if row else 0.0
 
     async def _update(self, query: str, params: tuple) -> bool:
         async with self.db.owner.connection() as conn:

@@ -89,6 +89,10 @@ async def _load_job(request: Request) -> Job:
     if job is None:
         raise TapError(f"no job {request.path_params['job_id']!r} (it may have been deleted or destroyed)",
                        status=404)
+    if job.phase == "QUEUED":  # its quote counts the jobs ahead, shared by every server process's workers
+        settings = _service(request).settings
+        slots = max(1, settings.tap_async_workers) * max(1, settings.workers)
+        job.queue_wait_seconds = await _store(request).work_ahead(job) / slots
     return job
 
 
