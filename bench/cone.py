@@ -148,25 +148,30 @@ def main() -> int:
             if args.methods:
                 runs = {k: f for k, f in runs.items() if k in args.methods.split(",")}
             print(f"{rows:,} rows, PostgreSQL {conn.info.server_version}, {args.samples} random centres per radius, "
-                  "warm (one untimed pass first); times in ms")
+                  "warm (one untimed pass first); SQL methods interleaved, then HTTP ones; times in ms")
             print(f"{'radius':<7} {'method':<16} {'median':>8} {'p95':>8} {'rows/cone':>10}")
             for label, radius in RADII.items():
                 ra = rng.uniform(0, 360, args.samples)
                 dec = np.degrees(np.arcsin(rng.uniform(-1, 1, args.samples)))
                 times: dict[str, list[float]] = {k: [] for k in runs}
                 counts: dict[str, list[int]] = {k: [] for k in runs}
-                order = list(runs)
-                for timed in (False, True):
-                    for i in range(args.samples):
-                        rng.shuffle(order)  # no method always runs after another (caches, server state)
-                        for name in order:
-                            run = runs[name]
-                            t0 = time.perf_counter()
-                            n = run(float(ra[i]), float(dec[i]), radius)
-                            elapsed = time.perf_counter() - t0
-                            if timed:
-                                times[name].append(elapsed * 1000)
-                                counts[name].append(n)
+                # SQL methods interleaved among themselves, HTTP ones in their own pass over the same
+                # centres: with /scs in the same rotation every SQL method ran ~2x slower (pgSphere at 1':
+                # 0.048 -> 0.106 ms; the server process and its pool keep both cores busy after a response),
+                # and client-side Python most (cone ranges 7 -> 27 us), which measured that noise, not SQL
+                groups = [[k for k in runs if not k.startswith("ours /")], [k for k in runs if k.startswith("ours /")]]
+                for order in filter(None, groups):
+                    for timed in (False, True):
+                        for i in range(args.samples):
+                            rng.shuffle(order)  # no method always runs after another (caches, server state)
+                            for name in order:
+                                run = runs[name]
+                                t0 = time.perf_counter()
+                                n = run(float(ra[i]), float(dec[i]), radius)
+                                elapsed = time.perf_counter() - t0
+                                if timed:
+                                    times[name].append(elapsed * 1000)
+                                    counts[name].append(n)
                 mismatched = sum(a != b for a, b in zip(counts["ours (SQL)"], counts.get("q3c", counts["ours (SQL)"]),
                                                       strict=True))
                 medians = {}

@@ -8,6 +8,7 @@ superset for polygons, boxes and MOCs."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import astropy.units as u
@@ -17,13 +18,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from astropy.coordinates import Latitude, Longitude, angular_separation
+from cdshealpix.nested import cone_search
 from mocpy import MOC
 
 from adql.spatial import Box, Circle, IndexedPosition, Moc, Polygon
 from vo_server.ingest.loader import IngestRequest, ingest
 from vo_server.sky.hpx import hpx_index
 from vo_server.sky.ranges_sql import WALK_RANGE_COST_US, cone_filter_sql, cone_rows_sql
-from vo_server.sky.regions import RegionError, cone_ranges, max_pixrad, region_ranges
+from vo_server.sky.regions import MERGE_GAP_ROWS, RegionError, _runs, cone_ranges, max_pixrad, region_ranges
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler
 
 N_CONES = 10_000
@@ -261,3 +263,29 @@ def test_adaptive_depth_keeps_filters_small():
         cone_ranges(float("nan"), 0, 1)
     with pytest.raises(RegionError):
         cone_ranges(0, 0, -1)
+
+
+def test_boundary_runs_bridge_small_gaps():
+    """Runs of boundary cells closer than MERGE_GAP_ROWS rows become one range
+    (still covering every cell); cones with interior ranges keep exact runs."""
+    assert _runs([1, 2, 3, 5, 9, 10], 28) == ((4, 16), (20, 24), (36, 44))
+    assert _runs([1, 2, 3, 5, 9, 10], 28, max_gap=1) == ((4, 24), (36, 44))
+    assert _runs([1, 2, 3, 5, 9, 10], 28, max_gap=3) == ((4, 44),)
+    rng = np.random.default_rng(5)
+    bridged = 0
+    for c_ra, c_dec in zip(rng.uniform(0, 360, 300), np.degrees(np.arcsin(rng.uniform(-1, 1, 300))), strict=True):
+        for radius in (1 / 60, 10 / 60, 1.0):
+            region = cone_ranges(float(c_ra), float(c_dec), radius, rows=1e7, range_cost_us=WALK_RANGE_COST_US)
+            assert not region.interior
+            cell = 4 ** (29 - region.depth)
+            gaps = [lo - hi for (_, hi), (lo, _) in itertools.pairwise(region.boundary)]
+            assert all(g > int(MERGE_GAP_ROWS * 12 * 4 ** region.depth / 1e7) * cell for g in gaps)
+            cells = cone_search(float(c_ra) * u.deg, float(c_dec) * u.deg, radius * u.deg, region.depth,
+                                flat=True)[0]
+            exact = _runs(sorted(cells.tolist()), region.depth)  # every cell in a range of its own run
+            bridged += len(exact) - len(region.boundary)
+            los = np.array([lo for lo, _ in region.boundary])
+            for lo, hi in exact:
+                k = np.searchsorted(los, lo, side="right") - 1
+                assert region.boundary[k][0] <= lo and hi <= region.boundary[k][1]
+    assert bridged > 100

@@ -35,7 +35,7 @@ from vo_server.sky.regions import MAX_RANGE_LENGTH, RegionRanges
 # cdshealpix returns and Python merges.  Set from a scan of depths at each
 # radius, client-side timing with pgSphere interleaved (docs/sky.md): it gives
 # the fastest depth at 1', 10', 1 deg and 5 deg on 1e7 rows.
-WALK_RANGE_COST_US = 20.0
+WALK_RANGE_COST_US = 10.0
 
 
 def range_filter_sql(hpx_sql: str, ranges: np.ndarray | tuple[tuple[int, int], ...]) -> str:
