@@ -24,7 +24,12 @@ from mocpy import MOC
 from adql.spatial import Box, Circle, IndexedPosition, Moc, Polygon
 from vo_server.ingest.loader import IngestRequest, ingest
 from vo_server.sky.hpx import hpx_index
-from vo_server.sky.ranges_sql import WALK_RANGE_COST_US, cone_filter_sql, cone_rows_sql
+from vo_server.sky.ranges_sql import (
+    COSINE_FORM_MIN_RADIUS,
+    WALK_RANGE_COST_US,
+    cone_filter_sql,
+    cone_rows_sql,
+)
 from vo_server.sky.regions import MERGE_GAP_ROWS, RegionError, _runs, cone_ranges, max_pixrad, region_ranges
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler
 
@@ -289,3 +294,36 @@ def test_boundary_runs_bridge_small_gaps():
                 k = np.searchsorted(los, lo, side="right") - 1
                 assert region.boundary[k][0] <= lo and hi <= region.boundary[k][1]
     assert bridged > 100
+
+
+def test_cone_edges_to_microarcseconds(db_target, tmp_path_factory):
+    """Points 5 µas inside and outside the edge of cones from 1 mas to 30 deg
+    (poles and ra = 0/360 included) are told apart as astropy does: haversine
+    below COSINE_FORM_MIN_RADIUS, the cosine form (quantised ~1 µas at 10")
+    above it."""
+    rng = np.random.default_rng(77)
+    n = 600
+    cones = np.stack([rng.uniform(0, 360, n), np.degrees(np.arcsin(rng.uniform(-1, 1, n))),
+                      10 ** rng.uniform(math.log10(1e-3 / 3600), math.log10(30), n)], axis=1)
+    cones[:30, 1] = rng.choice([89.99, -89.99, 88.0, -88.0], 30)
+    cones[30:60, 0] = rng.choice([0.0, 1e-7, 359.9999999], 30)
+    cones[60:120, 2] = rng.choice([COSINE_FORM_MIN_RADIUS, COSINE_FORM_MIN_RADIUS * (1 - 1e-9), 10 / 3600], 60)
+    edge = 5e-6 / 3600
+    ras, decs = [], []
+    for offset in (-edge, edge):
+        ra, dec = _offset(cones[:, 0], cones[:, 1], cones[:, 2] + offset, rng.uniform(0, 360, n))
+        ras.append(ra)
+        decs.append(dec)
+    ra, dec = np.concatenate(ras), np.concatenate(decs)
+    path = tmp_path_factory.mktemp("edges") / "edges.parquet"
+    pq.write_table(pa.table({"id": np.arange(len(ra)), "ra": ra, "dec": dec}), path)
+    ingest(db_target, IngestRequest(path=path, table="conetest.edges", mode="create"))
+    expected = _brute_force(cones, ra, dec)
+    assert sum(k in expected[k] for k in range(n)) == n  # every inner point is inside its own cone
+    assert not any(k + n in expected[k] for k in range(n))  # every outer one outside
+    with psycopg.connect(db_target.query_dsn) as conn:
+        for k, (c_ra, c_dec, r) in enumerate(cones.tolist()):
+            region = cone_ranges(c_ra, c_dec, r, rows=len(ra), range_cost_us=WALK_RANGE_COST_US)
+            rows, values = cone_rows_sql("conetest.edges", ["id"], "hpx", "ra", "dec", c_ra, c_dec, r, region)
+            got = {i for (i,) in conn.execute(f"SELECT id FROM {rows} AS c", values)}
+            assert got == expected[k], (c_ra, c_dec, r * 3600, sorted(got ^ expected[k]))

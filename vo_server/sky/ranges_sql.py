@@ -105,6 +105,15 @@ def _exact_params_sql(ra_sql: str, dec_sql: str) -> str:
             f"sin(({ra_sql} - %s) * {half!r}) ^ 2")
 
 
+def _cosine_exact_params_sql(ra_sql: str, dec_sql: str) -> str:
+    """2 hav(distance) = 1 - cos(distance) in the cosine form, same parameters
+    as ``_exact_params_sql``: three cosines where haversine takes two sines
+    and two powers (see COSINE_FORM_MIN_RADIUS)."""
+    rad = math.pi / 180
+    return (f"1 - cos(({dec_sql} - %s) * {rad!r}) + cos({dec_sql} * {rad!r}) * %s * "
+            f"(1 - cos(({ra_sql} - %s) * {rad!r}))")
+
+
 def _centre_params(ra: float, dec: float) -> list[float]:
     return [float(dec), math.cos(math.radians(dec)), float(ra)]
 
@@ -113,6 +122,15 @@ def distance_params_sql(ra_sql: str, dec_sql: str, ra: float, dec: float) -> tup
     """``distance_sql`` with the centre as parameters (statement text independent of the cone)."""
     return f"degrees(2 * asin(least(1.0, sqrt({_exact_params_sql(ra_sql, dec_sql)}))))", _centre_params(ra, dec)
 
+
+# Cones at least this large (degrees) test membership in the cosine form
+# (``_cosine_exact_params_sql``) in the walked statement: measured on 1e7 rows,
+# ranges precomputed, 500 cones interleaved with pgSphere: 10' 0.071 -> 0.067 ms,
+# 1 deg (without the bound) 0.682 -> 0.630 ms; 1' the same.  1 - cos x is
+# quantised in steps of 1.1e-16, an uncertainty of ~2.2e-16 / sin(r) rad on the
+# radius: ~1 µas at 10", less beyond; smaller cones keep haversine, exact at
+# every scale.
+COSINE_FORM_MIN_RADIUS = 10 / 3600
 
 # Below this many rows expected in the cone the bound costs more (a longer
 # filter to set up: 1', 10' on 1e7 rows, 4-5 µs) than it spares.
@@ -137,9 +155,10 @@ def _inside_bound_params(ra: float, dec: float, radius: float) -> list[float]:
 
 @lru_cache(maxsize=256)
 def _cone_rows_text(table_sql: str, columns_sql: tuple[str, ...], hpx_sql: str, ra_sql: str, dec_sql: str,
-                    interior: bool, bound: bool) -> str:
+                    interior: bool, bound: bool, cosine: bool) -> str:
     cols = ", ".join(columns_sql)
-    inside = f"{_exact_params_sql(ra_sql, dec_sql)} <= %s"
+    exact = _cosine_exact_params_sql if cosine else _exact_params_sql
+    inside = f"{exact(ra_sql, dec_sql)} <= %s"
     if bound:
         inside = f"({dec_sql} - %s) * ({dec_sql} - %s) + %s * ({ra_sql} - %s) * ({ra_sql} - %s) <= %s OR " + inside
     if not interior:
@@ -159,8 +178,8 @@ def cone_rows_sql(table_sql: str, columns_sql: list[str], hpx_sql: str, ra_sql: 
     """A parenthesised subquery (a FROM item) giving ``columns_sql`` of the
     rows of ``table_sql`` within ``radius`` degrees of (ra, dec), and its
     ``%s`` parameters.  A few texts per table and column list (with or
-    without interior ranges and the trigonometry-free bound), each prepared
-    and given a generic plan."""
+    without interior ranges, the trigonometry-free bound, the cosine form),
+    each prepared and given a generic plan."""
     if region.everything or radius >= 180:
         return f"(SELECT {', '.join(columns_sql)} FROM {table_sql})", []
     rad = math.radians(dec)
@@ -170,8 +189,11 @@ def cone_rows_sql(table_sql: str, columns_sql: list[str], hpx_sql: str, ra_sql: 
     bound = region.expected_rows >= BOUND_MIN_ROWS
     if bound:
         params += _inside_bound_params(ra, dec, radius)
-    params += [float(dec), math.cos(rad), float(ra), math.sin(math.radians(radius) / 2) ** 2]
-    return _cone_rows_text(table_sql, tuple(columns_sql), hpx_sql, ra_sql, dec_sql, bool(region.interior), bound), params
+    cosine = radius >= COSINE_FORM_MIN_RADIUS
+    hav = math.sin(math.radians(radius) / 2) ** 2
+    params += [float(dec), math.cos(rad), float(ra), 2 * hav if cosine else hav]
+    return _cone_rows_text(table_sql, tuple(columns_sql), hpx_sql, ra_sql, dec_sql, bool(region.interior), bound,
+                           cosine), params
 
 
 def footprint_overlap_sql(key_sql: str, table: str, key_column: str, ranges: np.ndarray) -> str:
