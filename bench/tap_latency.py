@@ -4,7 +4,10 @@ same SQL through psycopg directly (target: p50 overhead < 3 ms).
 
 A one-process server and a ``--workers`` server run side by side on the same
 database and are measured in alternation in the same run, so a busy shared
-machine affects both alike.
+machine affects both alike.  So is an "HTTP floor" (bench/http_floor.py): the
+same HTTP stack with the ``--workers`` process count answering with fixed
+bytes and doing nothing else, i.e. what the clients and HTTP alone cost on this
+machine; with 16 clients on few cores that floor is most of the budget.
 
 Clients are separate processes (each with its own connection), as real clients are.
 
@@ -15,13 +18,21 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
+import os
 import random
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import httpx
 import psycopg
-from tap_common import TABLE, ServerProcess, database
+from tap_common import TABLE, ServerProcess, database, free_port
+
+from vo_server.config import Settings
+from vo_server.serving import worker_count
 
 RADIUS = 1 / 60
 
@@ -79,18 +90,41 @@ def http_latencies(url: str, positions: list[tuple[float, float]], clients: int)
 
 def sql_latencies(target, positions: list[tuple[float, float]], clients: int) -> list[float]:  # noqa: ANN001
     """The SQL the server runs (translated by the server's own translator, via /sync's plan) through psycopg."""
-    import sys
-    from pathlib import Path
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     from adql import translate
     from vo_server.app import create_app
     from vo_server.catalog import load_catalog
-    from vo_server.config import Settings
 
     spatial = create_app(Settings(), target).state.spatial  # the compiler the server uses
     _, catalog = load_catalog(target.owner_dsn)
     statements = [translate(adql(*p), catalog, spatial=spatial, max_rows=100).sql for p in positions]
     return concurrently(_sql_client, [(target.query_dsn, statements[i::clients]) for i in range(clients)])
+
+
+class FloorServer:
+    """bench/http_floor.py in a child process, answering with ``body``."""
+
+    def __init__(self, body: bytes, workers: int):
+        self.body_file = tempfile.NamedTemporaryFile(suffix=".xml", delete=False)  # noqa: SIM115 - removed in stop
+        self.body_file.write(body)
+        self.body_file.close()
+        port = free_port()
+        self.process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "http_floor.py"), str(port),
+                                         str(workers), self.body_file.name])
+        self.url = f"http://127.0.0.1:{port}/tap"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(self.url + "/sync", timeout=2)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.process.poll() is not None:
+                    raise RuntimeError("the HTTP floor server did not start") from None
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        os.unlink(self.body_file.name)
 
 
 def main() -> None:
@@ -106,6 +140,8 @@ def main() -> None:
                "--workers": ServerProcess(target, work, workers=str(args.workers))}
     try:
         positions = cones(args.queries)
+        response = httpx.post(servers["--workers"].url + "/sync", data={"LANG": "ADQL", "QUERY": adql(*positions[0])})
+        servers["HTTP floor"] = FloorServer(response.content, worker_count(Settings(workers=args.workers)))
         for server in servers.values():
             http_latencies(server.url, positions[:20], 1)
         for clients in (1, 16):
