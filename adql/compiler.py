@@ -20,7 +20,7 @@ from adql.catalog import TableInfo
 from adql.crossmatch import CrossmatchCompiler
 from adql.expressions import ExpressionCompiler, promote
 from adql.geometry_sql import GeometryCompiler
-from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest
+from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, suggest, tables_by_name
 from adql.spatial import SpatialCompiler
 from adql.syntax import position
 from adql.tables import TableCompiler, distinct_output_columns, unique_names
@@ -46,6 +46,7 @@ class Compiler(TableCompiler, ExpressionCompiler, GeometryCompiler, CrossmatchCo
         # permissive: no catalog; unknown tables and columns are accepted (syntax-only validation)
         self.permissive = permissive
         self.tables = list(tables)
+        self.table_index = tables_by_name(tables)
         self.spatial = spatial
         self.warnings: list[str] = []
         self.tables_used: list[str] = []

@@ -9,6 +9,7 @@ user-chosen names.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlglot import exp
@@ -53,6 +54,50 @@ class SourceColumn:
     sql_name: str | None = None  # the SQL name when it differs (repeated output names of a subquery)
 
 
+def index_by_name(columns: list[SourceColumn]) -> dict[str, list[SourceColumn]]:
+    index: dict[str, list[SourceColumn]] = {}
+    for column in columns:
+        index.setdefault(column.name.lower(), []).append(column)
+    return index
+
+
+_TABLE_INDEXES: dict[int, tuple[Sequence[TableInfo], dict[str, list[TableInfo]]]] = {}
+
+
+def tables_by_name(tables: Sequence[TableInfo]) -> dict[str, list[TableInfo]]:
+    """A catalog's tables by lower-case name, built once per sequence object
+    (a catalog returns the same tuple until it reloads): a table reference is
+    a look-up, not a scan of every published table."""
+    cached = _TABLE_INDEXES.get(id(tables))
+    if cached is None or cached[0] is not tables:
+        if len(_TABLE_INDEXES) >= 64:
+            _TABLE_INDEXES.clear()
+        index: dict[str, list[TableInfo]] = {}
+        for table in tables:
+            index.setdefault(table.name.lower(), []).append(table)
+        cached = _TABLE_INDEXES[id(tables)] = (tables, index)
+    return cached[1]
+
+
+_TABLE_COLUMNS: dict[int, tuple[TableInfo, list[SourceColumn], dict[str, list[SourceColumn]]]] = {}
+_TABLE_COLUMNS_MAX = 4096
+
+
+def table_columns(table: TableInfo) -> tuple[list[SourceColumn], dict[str, list[SourceColumn]]]:
+    """A published table's columns as SourceColumns (a new list: sources may
+    add to theirs) and their index by lower-case name, built once per table
+    object (the catalog keeps its objects until it reloads).  On a 150-column
+    table wrapping the columns cost ~80 µs per table reference, and finding a
+    column by scanning them ~15 µs per column reference."""
+    cached = _TABLE_COLUMNS.get(id(table))
+    if cached is None or cached[0] is not table:
+        if len(_TABLE_COLUMNS) >= _TABLE_COLUMNS_MAX:
+            _TABLE_COLUMNS.clear()
+        columns = [SourceColumn(c.name, c) for c in table.columns]
+        cached = _TABLE_COLUMNS[id(table)] = (table, columns, index_by_name(columns))
+    return list(cached[1]), cached[2]
+
+
 @dataclass
 class Source:
     """One table reference in a FROM clause."""
@@ -66,6 +111,16 @@ class Source:
     schema: str | None = None
     aliased: bool = False
     open: bool = False  # columns not listed are accepted (syntax-only validation)
+    # ``columns`` by lower-case name, rebuilt when columns were added (see ``named``)
+    index: dict[str, list[SourceColumn]] | None = field(default=None, repr=False, compare=False)
+    indexed: int = field(default=0, repr=False, compare=False)
+
+    def named(self, identifier: exp.Identifier) -> list[SourceColumn]:
+        """``pick(identifier, self.columns, name)``, through the index."""
+        if self.index is None or self.indexed != len(self.columns):
+            self.index, self.indexed = index_by_name(self.columns), len(self.columns)
+        candidates = self.index.get(identifier.this.lower())
+        return pick(identifier, candidates, lambda c: c.name) if candidates else []
 
     def unlisted_column(self, identifier: exp.Identifier) -> SourceColumn:
         name = identifier.this if identifier.quoted else identifier.this.lower()
@@ -127,7 +182,7 @@ class Scope:
                 return None
             if len(sources) > 1:
                 raise AdqlError(f"table reference {column.args['table'].this!r} is ambiguous")
-            found = pick(identifier, sources[0].columns, lambda c: c.name)
+            found = sources[0].named(identifier)
             if len(found) > 1:
                 raise AdqlError(f"column name {identifier.this!r} is ambiguous in {sources[0].label}")
             if not found and sources[0].open:
@@ -136,16 +191,16 @@ class Scope:
         merged = [key for key in self.merged if ident_matches(identifier, key)]
         if merged:
             owners = self.merged[merged[0]]
-            others = [s for s in self.sources if s not in owners and pick(identifier, s.columns, lambda c: c.name)]
+            others = [s for s in self.sources if s not in owners and s.named(identifier)]
             if others:
                 raise AdqlError(f"column name {identifier.this!r} is ambiguous (it exists in {others[0].label} "
                                 "and in a USING/NATURAL join)")
             source = owners[0]
-            col = pick(identifier, source.columns, lambda c: c.name)[0]
+            col = source.named(identifier)[0]
             return None, col, True
         hits: list[tuple[Source, SourceColumn]] = []
         for source in self.sources:
-            for col in pick(identifier, source.columns, lambda c: c.name):
+            for col in source.named(identifier):
                 hits.append((source, col))
         if len(hits) > 1:
             labels = ", ".join(sorted({s.label for s, _ in hits}))

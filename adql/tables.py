@@ -15,7 +15,7 @@ from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
 from adql.errors import AdqlError
-from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote
+from adql.scope import Scope, Source, SourceColumn, ident_matches, pick, quote, table_columns
 
 if TYPE_CHECKING:
     from adql.compiler import Compiler, OutputItem
@@ -116,7 +116,7 @@ class TableCompiler:
 
     def _join_column(self: Compiler, identifier: exp.Identifier, sources: list[Source], join: exp.Join, side: str,
                      scope: Scope) -> str:
-        hits = [(s, c) for s in sources for c in pick(identifier, s.columns, lambda c: c.name)]
+        hits = [(s, c) for s in sources for c in s.named(identifier)]
         if not hits and any(s.open for s in sources):
             source = next(s for s in sources if s.open)
             column = source.unlisted_column(identifier)
@@ -223,11 +223,11 @@ class TableCompiler:
                 return f"{quote(sql_name)} AS {quote(internal)}"
         table = self.find_table(name, schema, node, scope)
         self.tables_used.append(table.qualified_name)
-        columns = [SourceColumn(c.name, c) for c in table.columns]
+        columns, index = table_columns(table)
         source = Source(internal, alias.this if alias is not None else table.qualified_name, columns, table=table,
                         ref_name=alias.this if alias is not None else table.name,
                         ref_quoted=bool(alias is not None and alias.quoted), schema=table.schema,
-                        aliased=alias is not None)
+                        aliased=alias is not None, index=index, indexed=len(columns))
         self._add_source(scope, source, node)
         schema_sql = table.sql_schema or table.schema
         table_sql = quote(table.name) if not schema_sql else f"{quote(schema_sql)}.{quote(table.name)}"
@@ -251,7 +251,7 @@ class TableCompiler:
 
     def find_table(self: Compiler, name: exp.Identifier, schema: exp.Identifier | None, node: exp.Expr,
                    scope: Scope) -> TableInfo:
-        candidates = [t for t in self.tables if ident_matches(name, t.name)]
+        candidates = [t for t in self.table_index.get(name.this.lower(), ()) if ident_matches(name, t.name)]
         if schema is not None:
             candidates = [t for t in candidates if t.schema is not None and ident_matches(schema, t.schema)]
         if len(candidates) > 1:
