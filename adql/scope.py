@@ -9,13 +9,16 @@ user-chosen names.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from sqlglot import exp
 
 from adql.catalog import ColumnInfo, TableInfo
 from adql.errors import AdqlError
+
+T = TypeVar("T")
 
 
 def quote(name: str) -> str:
@@ -54,48 +57,47 @@ class SourceColumn:
     sql_name: str | None = None  # the SQL name when it differs (repeated output names of a subquery)
 
 
-def index_by_name(columns: list[SourceColumn]) -> dict[str, list[SourceColumn]]:
-    index: dict[str, list[SourceColumn]] = {}
-    for column in columns:
-        index.setdefault(column.name.lower(), []).append(column)
+def by_lower_name(items: Iterable[T], name: Callable[[T], str]) -> dict[str, list[T]]:
+    index: dict[str, list[T]] = {}
+    for item in items:
+        index.setdefault(name(item).lower(), []).append(item)
     return index
 
 
-_TABLE_INDEXES: dict[int, tuple[Sequence[TableInfo], dict[str, list[TableInfo]]]] = {}
+def _cached_by_identity(cache: dict[int, tuple[Any, Any]], obj: Any, build: Callable[[Any], Any], limit: int) -> Any:
+    """``build(obj)``, once per object: catalogs keep their table objects (and
+    their tuple of tables) until they reload.  The cache holds ``obj``, so its
+    id cannot be reused while cached."""
+    hit = cache.get(id(obj))
+    if hit is None or hit[0] is not obj:
+        if len(cache) >= limit:
+            cache.clear()
+        hit = cache[id(obj)] = (obj, build(obj))
+    return hit[1]
+
+
+_TABLE_INDEXES: dict[int, tuple[Any, Any]] = {}
+_TABLE_COLUMNS: dict[int, tuple[Any, Any]] = {}
 
 
 def tables_by_name(tables: Sequence[TableInfo]) -> dict[str, list[TableInfo]]:
-    """A catalog's tables by lower-case name, built once per sequence object
-    (a catalog returns the same tuple until it reloads): a table reference is
-    a look-up, not a scan of every published table."""
-    cached = _TABLE_INDEXES.get(id(tables))
-    if cached is None or cached[0] is not tables:
-        if len(_TABLE_INDEXES) >= 64:
-            _TABLE_INDEXES.clear()
-        index: dict[str, list[TableInfo]] = {}
-        for table in tables:
-            index.setdefault(table.name.lower(), []).append(table)
-        cached = _TABLE_INDEXES[id(tables)] = (tables, index)
-    return cached[1]
+    """A catalog's tables by lower-case name: a table reference is a look-up,
+    not a scan of every published table."""
+    return _cached_by_identity(_TABLE_INDEXES, tables, lambda t: by_lower_name(t, lambda table: table.name), 64)
 
 
-_TABLE_COLUMNS: dict[int, tuple[TableInfo, list[SourceColumn], dict[str, list[SourceColumn]]]] = {}
-_TABLE_COLUMNS_MAX = 4096
+def _wrap_columns(table: TableInfo) -> tuple[list[SourceColumn], dict[str, list[SourceColumn]]]:
+    columns = [SourceColumn(c.name, c) for c in table.columns]
+    return columns, by_lower_name(columns, lambda c: c.name)
 
 
 def table_columns(table: TableInfo) -> tuple[list[SourceColumn], dict[str, list[SourceColumn]]]:
     """A published table's columns as SourceColumns (a new list: sources may
-    add to theirs) and their index by lower-case name, built once per table
-    object (the catalog keeps its objects until it reloads).  On a 150-column
-    table wrapping the columns cost ~80 µs per table reference, and finding a
+    add to theirs) and their index by lower-case name.  On a 150-column table
+    wrapping the columns cost ~80 µs per table reference, and finding a
     column by scanning them ~15 µs per column reference."""
-    cached = _TABLE_COLUMNS.get(id(table))
-    if cached is None or cached[0] is not table:
-        if len(_TABLE_COLUMNS) >= _TABLE_COLUMNS_MAX:
-            _TABLE_COLUMNS.clear()
-        columns = [SourceColumn(c.name, c) for c in table.columns]
-        cached = _TABLE_COLUMNS[id(table)] = (table, columns, index_by_name(columns))
-    return list(cached[1]), cached[2]
+    columns, index = _cached_by_identity(_TABLE_COLUMNS, table, _wrap_columns, 4096)
+    return list(columns), index
 
 
 @dataclass
@@ -118,7 +120,7 @@ class Source:
     def named(self, identifier: exp.Identifier) -> list[SourceColumn]:
         """``pick(identifier, self.columns, name)``, through the index."""
         if self.index is None or self.indexed != len(self.columns):
-            self.index, self.indexed = index_by_name(self.columns), len(self.columns)
+            self.index, self.indexed = by_lower_name(self.columns, lambda c: c.name), len(self.columns)
         candidates = self.index.get(identifier.this.lower())
         return pick(identifier, candidates, lambda c: c.name) if candidates else []
 

@@ -325,3 +325,24 @@ def test_max_rows_applies_to_parenthesised_queries(query: str, catalog) -> None:
     translation = translate(query, catalog, max_rows=20)
     assert translation.limit == 21 and translation.overflow_possible
     assert "LIMIT 21" in translation.sql
+
+
+def test_names_resolve_against_the_catalog_given_each_time() -> None:
+    """Tables and columns are looked up through indexes cached per catalog
+    and per table object: a reloaded catalog (new objects, same names) is
+    resolved afresh, and case rules hold on wide tables."""
+    from adql import ColumnInfo, SimpleCatalog, TableInfo
+
+    wide = tuple(ColumnInfo(f"c{i}", "double") for i in range(200))
+    before = SimpleCatalog.of([TableInfo("s", "t", (ColumnInfo("old", "int"), *wide))])
+    after = SimpleCatalog.of([TableInfo("s", "t", (ColumnInfo("new", "int"), ColumnInfo("Mixed", "int"),
+                                                   ColumnInfo("mixed", "long"), *wide))])
+    assert translate("SELECT old, c199 FROM s.t", before).columns[0].name == "old"
+    with pytest.raises(AdqlError, match="unknown column 'old'"):
+        translate("SELECT old FROM s.t", after)
+    assert [c.datatype for c in translate('SELECT MIXED, "Mixed", C150 FROM S.T', after).columns] == [
+        "long", "int", "double"]  # all-lower-case stored name preferred for a regular identifier
+    with pytest.raises(AdqlError, match="unknown column"):
+        translate('SELECT "MIXED" FROM s.t', after)
+    with pytest.raises(AdqlError, match="unknown table"):
+        translate("SELECT new FROM s.u", after)
