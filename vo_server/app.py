@@ -10,6 +10,7 @@ from starlette.routing import BaseRoute, Route
 
 from registry.routes import REGISTRY_LINK, registry_routes
 from registry.sources import register_record_source
+from vo_server.catalog import PublishedCatalog
 from vo_server.config import Settings
 from vo_server.db.pools import Database
 from vo_server.db.target import DatabaseTarget
@@ -17,6 +18,7 @@ from vo_server.gw.registry_records import SkymapSource
 from vo_server.metadata.yaml_files import load_resource
 from vo_server.moc.capabilities import MOC_CAPABILITIES_LINK
 from vo_server.sia.service import obscore_table, sia_routes
+from vo_server.sky.positional_tables import PositionalTableCache
 from vo_server.sky.spatial_compiler import HealpixSpatialCompiler, SkymapRegions
 from vo_server.sky.web import cone_search_links, refresh_cone_search_links, sky_routes, sky_services
 from vo_server.tap.routes import tap_background, tap_routes, tap_service_link
@@ -57,6 +59,8 @@ def create_app(settings: Settings, target: DatabaseTarget) -> Starlette:
     app = Starlette(routes=routes, lifespan=lifespan)
     app.state.settings = settings
     app.state.db = db
+    app.state.catalog = PublishedCatalog(db)  # shared by TAP and the cone searches
+    app.state.positional_tables = PositionalTableCache(app.state.catalog, db)
     app.state.services = services
     app.state.service_refreshers = [refresh_cone_search_links]
     app.state.spatial = HealpixSpatialCompiler(skymap_regions=SkymapRegions(target.owner_dsn))

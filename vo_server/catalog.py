@@ -101,6 +101,12 @@ class PublishedCatalog:
         await self.refresh()
         return self._catalog
 
+    @property
+    def version(self) -> tuple | None:
+        """The metadata version the current catalog was built from (changes with
+        every ingest, append and drop)."""
+        return self._version
+
     async def tables(self) -> list[TableMeta]:
         await self.refresh()
         return self._tables

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import shutil
 import subprocess
+import time
 import warnings
 
 import httpx
@@ -167,7 +168,11 @@ def test_cone_searches_follow_tables_ingested_and_dropped_while_serving(live_ser
         return {h.findtext("o:identifier", namespaces=ns): h.get("status")
                 for h in etree.fromstring(response.content).iterfind(".//o:header", ns)}
 
+    def cone_search() -> httpx.Response:
+        return httpx.get(f"{live_server.url}/scs/scslate.stars", params={"RA": 10, "DEC": 0, "SR": 180})
+
     try:
+        assert len(_votable(cone_search()).get_first_table().array) == 20  # at once, though table facts are kept
         assert "/scs/scslate.stars" in httpx.get(f"{live_server.url}/").text
         listed = {k: v for k, v in services_set().items() if k.endswith("/scs/scslate.stars")}
         assert list(listed.values()) == [None]
@@ -179,3 +184,7 @@ def test_cone_searches_follow_tables_ingested_and_dropped_while_serving(live_ser
         drop_table(db_target, "scslate.stars")
     assert "/scs/scslate.stars" not in httpx.get(f"{live_server.url}/").text
     assert services_set()[identifier] == "deleted"
+    deadline = time.monotonic() + 5  # the kept table facts are dropped with the next metadata check (<= 0.25 s)
+    while "no positional table" not in cone_search().text:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)

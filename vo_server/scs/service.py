@@ -24,7 +24,7 @@ from vo_server.formats.fields import Field
 from vo_server.formats.votable import HEAD, MIME_TYPE
 from vo_server.query.respond import votable_response
 from vo_server.query.run import QueryPlan
-from vo_server.sky.positional_tables import PositionalTable, positional_tables
+from vo_server.sky.positional_tables import PositionalTable
 from vo_server.sky.ranges_sql import WALK_RANGE_COST_US, cone_rows_sql, distance_params_sql
 from vo_server.sky.regions import RegionError, cone_ranges
 
@@ -127,10 +127,7 @@ def cone_plan(table: PositionalTable, ra: float, dec: float, sr: float, verb: in
 
 
 async def _table(request: Request) -> PositionalTable | None:
-    qualified = request.path_params["table"]
-    async with request.app.state.db.owner.connection() as conn:
-        found = await positional_tables(conn, qualified)
-    return found[0] if found else None
+    return await request.app.state.positional_tables.get(request.path_params["table"])
 
 
 async def cone_search(request: Request) -> Response:
@@ -150,6 +147,7 @@ async def cone_search(request: Request) -> Response:
         return scs_error(str(exc))
     response = await votable_response(request.app.state.db, plan)
     if response.status_code != 200:
+        request.app.state.positional_tables.forget(table.qualified_name)
         message = response.body.decode(errors="replace") if hasattr(response, "body") else "query failed"
         return scs_error(_query_status_message(message))
     return response

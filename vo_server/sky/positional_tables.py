@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 import psycopg
 
+from vo_server.catalog import PublishedCatalog
+from vo_server.db.pools import Database
 from vo_server.metadata.model import ColumnMeta
 
 
@@ -62,3 +64,34 @@ async def positional_tables(conn: psycopg.AsyncConnection, qualified: str | None
                         for r in await cur.fetchall())
         tables.append(PositionalTable(schema, name, ra, dec, hpx, rows, columns, description))
     return tables
+
+
+class PositionalTableCache:
+    """Positional tables by name, kept until the published metadata changes
+    (the catalog's version, checked at most every ``CHECK_INTERVAL``): a cone
+    search otherwise ran two metadata queries per request (~15% of its server
+    CPU).  Only tables found are kept, so unknown names cost a query each but
+    no memory."""
+
+    def __init__(self, catalog: PublishedCatalog, db: Database):
+        self.catalog = catalog
+        self.db = db
+        self.version: tuple | None = None
+        self.tables: dict[str, PositionalTable] = {}
+
+    async def get(self, qualified: str) -> PositionalTable | None:
+        await self.catalog.refresh()
+        if self.catalog.version != self.version:
+            self.tables, self.version = {}, self.catalog.version
+        table = self.tables.get(qualified)
+        if table is None:
+            async with self.db.owner.connection() as conn:
+                found = await positional_tables(conn, qualified)
+            if not found:
+                return None
+            table = self.tables[qualified] = found[0]
+        return table
+
+    def forget(self, qualified: str) -> None:
+        """After a failed query: the table may have gone in the last interval."""
+        self.tables.pop(qualified, None)

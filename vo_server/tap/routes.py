@@ -11,7 +11,6 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 
-from vo_server.catalog import PublishedCatalog
 from vo_server.config import Settings
 from vo_server.tap import jobs_http
 from vo_server.tap.capabilities import availability, capabilities, capability_details
@@ -52,7 +51,7 @@ def tap_routes() -> list[BaseRoute]:
 async def tap_background(app: Starlette) -> AsyncIterator[None]:
     """Create the service state, run async job workers while the app runs."""
     state = app.state
-    service = TapService(state.settings, state.db, PublishedCatalog(state.db), state)
+    service = TapService(state.settings, state.db, state.catalog, state)
     state.tap = service
     runner = JobRunner(service)
     state.tap_jobs = runner
