@@ -166,14 +166,13 @@ async def gw_sources(request: Request) -> Response:
         qualified = params.get("table")
         if not qualified:
             raise GwRequestError("table=SCHEMA.TABLE is required (a published table with a position)")
+        table = await request.app.state.positional_tables.get(qualified)
+        if table is None:
+            raise GwRequestError(f"{qualified!r} is not a published table with an indexed position")
         async with db.owner.connection() as conn:
-            tables = await positional_tables(conn, qualified)
             cur = await conn.execute("SELECT least(vo_sky.gw_region_last_rank(%s, %s), %s)",
                                      (name, level, summary["tile_count"] - 1))
             last_rank = (await cur.fetchone())[0]
-        if not tables:
-            raise GwRequestError(f"{qualified!r} is not a published table with an indexed position")
-        table = tables[0]
         distance_column = params.get("distance_column")
         distance_scale = 1.0
         if distance_column:
@@ -194,7 +193,10 @@ async def gw_sources(request: Request) -> Response:
         return votable_error_response(str(exc))
 
     plan = sources_plan(name, level, table, summary["skymap_id"], last_rank, maxrec, distance_column, distance_scale)
-    return await votable_response(db, plan)
+    response = await votable_response(db, plan)
+    if response.status_code != 200:
+        request.app.state.positional_tables.forget(table.qualified_name)  # it may have been dropped meanwhile
+    return response
 
 
 def sources_plan(name: str, level: float, table: PositionalTable, skymap_id: int, last_rank: int, maxrec: int,
