@@ -6,6 +6,9 @@ prefilter embeds them; end to end through /scs and, when the server has it,
 /tap/sync) against
 ``q3c_radial_query`` and pgSphere ``<@ scircle`` on the same PostgreSQL 15,
 same table, same run.  Prints ratios (ours / reference; < 1 = faster).
+For each radius the SQL methods run in random order per centre, then the
+HTTP methods likewise in a second pass over the same centres (an HTTP request
+in the SQL rotation slowed every SQL method ~2x: it measured the machine).
 
     .venv/bin/python bench/cone.py [--samples 200] [--no-http] [--methods 'ours (SQL),pgSphere']
 
