@@ -78,8 +78,8 @@ def test_queued_job_quote_counts_the_jobs_ahead(demo_target, tmp_path_factory):
             now = dt.datetime.now(dt.UTC)
             # ahead: its own 20 s (capped) after the running job's remaining <= 20 s
             assert now + dt.timedelta(seconds=20) < quote(ahead) <= now + dt.timedelta(seconds=42)
-            # last: both large jobs ahead of it (> 35 s: the running one started < 5 s ago), then its own second
-            assert now + dt.timedelta(seconds=35) < quote(last) <= now + dt.timedelta(seconds=45)
+            # last: both large jobs ahead of it (> 30 s while the running one started < 10 s ago), then its own
+            assert now + dt.timedelta(seconds=30) < quote(last) <= now + dt.timedelta(seconds=45)
             assert quote(pending) < dt.datetime.now(dt.UTC) + dt.timedelta(seconds=5)
             assert validation_errors(httpx.get(last).content) == []
         finally:
