@@ -51,6 +51,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(process: subprocess.Popen, url: str, timeout: float = 60) -> None:
+    """Until ``url`` answers 200; RuntimeError if ``process`` exits or time runs out."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the server did not start ({url})")
+        time.sleep(0.2)
+
+
 class ServerProcess:
     """`vo-server serve` in a child process on the benchmark database."""
 
@@ -65,16 +79,7 @@ class ServerProcess:
         self.process = subprocess.Popen([sys.executable, "-c", "from vo_server.cli import main; main()", "serve"],
                                         env=env, cwd=ROOT)
         self.url = f"http://127.0.0.1:{self.port}/tap"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(self.url + "/availability", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline or self.process.poll() is not None:
-                raise RuntimeError("server did not start")
-            time.sleep(0.2)
+        wait_until_serving(self.process, self.url + "/availability")
 
     def peak_rss_mb(self) -> float:
         for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():

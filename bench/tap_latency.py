@@ -29,7 +29,7 @@ from pathlib import Path
 
 import httpx
 import psycopg
-from tap_common import TABLE, ServerProcess, database, free_port
+from tap_common import TABLE, ServerProcess, database, free_port, wait_until_serving
 
 from vo_server.config import Settings
 from vo_server.serving import worker_count
@@ -111,15 +111,7 @@ class FloorServer:
         self.process = subprocess.Popen([sys.executable, str(Path(__file__).parent / "http_floor.py"), str(port),
                                          str(workers), self.body_file.name])
         self.url = f"http://127.0.0.1:{port}/tap"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(self.url + "/sync", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise RuntimeError("the HTTP floor server did not start") from None
-                time.sleep(0.2)
+        wait_until_serving(self.process, self.url + "/sync")
 
     def stop(self) -> None:
         self.process.terminate()

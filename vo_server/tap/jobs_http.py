@@ -89,7 +89,14 @@ async def _load_job(request: Request) -> Job:
     if job is None:
         raise TapError(f"no job {request.path_params['job_id']!r} (it may have been deleted or destroyed)",
                        status=404)
-    if job.phase == "QUEUED":  # its quote counts the jobs ahead, shared by every server process's workers
+    return job
+
+
+async def _quoted(request: Request, job: Job) -> Job:
+    """``job`` ready for its quote: a QUEUED job's counts the jobs ahead,
+    shared by every server process's workers (only the quote and the job
+    document need it, not every child resource a WAIT loop polls)."""
+    if job.phase == "QUEUED":
         settings = _service(request).settings
         slots = max(1, settings.tap_async_workers) * max(1, settings.workers)
         job.queue_wait_seconds = await _store(request).work_ahead(job) / slots
@@ -184,7 +191,7 @@ async def job_endpoint(request: Request) -> Response:
     wait = params.get("WAIT")
     if wait is not None:
         job = await wait_for_change(request, job, wait, params.get("PHASE"))
-    return Response(job_document(job, _base(request)), media_type=XML)
+    return Response(job_document(await _quoted(request, job), _base(request)), media_type=XML)
 
 
 async def wait_for_change(request: Request, job: Job, wait: str, phase: str | None) -> Job:
@@ -311,7 +318,7 @@ async def destruction_endpoint(request: Request) -> Response:
 @handles_errors
 async def quote_endpoint(request: Request) -> Response:
     """UWS 1.1: when the job is expected to complete; empty when unknown."""
-    return PlainTextResponse(iso(completion_quote(await _load_job(request))))
+    return PlainTextResponse(iso(completion_quote(await _quoted(request, await _load_job(request)))))
 
 
 @handles_errors
